@@ -1,0 +1,258 @@
+/*
+ * sluice plugin ABI: the host API table, option declarations, the source, sink
+ * and transform vtables, the plugin descriptor and the two entry points.
+ *
+ * A plugin exports exactly two functions (see SLUICE_PLUGIN_DEFINE below):
+ *   const sluice_abi_block *sluice_plugin_abi(void);
+ *       returns a constant block: magic, ABI major/minor, size. The loader calls
+ *       it first and compares the major alone before touching anything else.
+ *   const sluice_plugin *sluice_plugin_init(const sluice_host *host);
+ *       receives the host API table and returns the plugin's descriptor (kind,
+ *       name, version, options, vtable). Keep the host pointer for later calls.
+ *
+ * Threads: one plugin instance (what open() returns) is used by one thread at a
+ * time. The core may open several instances of the same plugin at once (parallel
+ * full load) and from different threads, so plugins keep no global mutable state.
+ * The host API may be called from any thread.
+ *
+ * Members are grouped by the ABI minor that added them. A member added after
+ * 1.0 may be absent (the struct's size says so) or NULL: test with SLUICE_HAS.
+ */
+#ifndef SLUICE_PLUGIN_H
+#define SLUICE_PLUGIN_H
+
+#include "abi.h"
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sluice_context sluice_context; /* one per plugin instance, opaque */
+typedef struct sluice_catalog sluice_catalog; /* the core's table registry, opaque */
+typedef struct sluice_chunk_list sluice_chunk_list; /* split_table's output, opaque */
+
+typedef enum sluice_kind {
+    SLUICE_KIND_SOURCE = 1,
+    SLUICE_KIND_SINK = 2,
+    SLUICE_KIND_TRANSFORM = 3
+} sluice_kind;
+
+typedef enum sluice_log_level {
+    SLUICE_LOG_DEBUG = 0,
+    SLUICE_LOG_INFO = 1,
+    SLUICE_LOG_WARNING = 2,
+    SLUICE_LOG_ERROR = 3
+} sluice_log_level;
+
+/* ---- options: a plugin declares them; the core validates and fills them ---- */
+
+typedef enum sluice_option_type {
+    SLUICE_OPTION_STRING = 1, /* const char * (NUL-terminated, core-owned), NULL when unset */
+    SLUICE_OPTION_INT = 2,    /* int64_t */
+    SLUICE_OPTION_BOOL = 3,   /* int: 0 or 1 */
+    SLUICE_OPTION_DOUBLE = 4  /* double */
+} sluice_option_type;
+
+#define SLUICE_OPTION_REQUIRED 0x1u /* the pipeline must set it */
+#define SLUICE_OPTION_SECRET 0x2u   /* never printed; give it with env "NAME" or file "/path" */
+
+typedef struct sluice_option {
+    const char *name;          /* the key in the pipeline's source/target table */
+    uint32_t type;             /* sluice_option_type */
+    uint32_t flags;            /* SLUICE_OPTION_* */
+    const char *default_value; /* as the user would write it ("5432", "true"), or NULL */
+    const char *choices;       /* STRING only: allowed values "a|b|c", or NULL for any */
+    const char *description;   /* one line for `sluice plugins --describe` */
+    size_t offset;             /* where the value goes in the plugin's config struct */
+} sluice_option;
+
+typedef struct sluice_options {
+    sluice_header header;
+    uint32_t option_size; /* sizeof(sluice_option) as the plugin built the array */
+    uint32_t count;
+    const sluice_option *options;
+    size_t config_size;   /* sizeof the plugin's config struct; the core zeroes and fills it */
+} sluice_options;
+
+/* ---- the host API: everything a plugin may ask of the core ---- */
+
+typedef struct sluice_host {
+    sluice_header header;
+    /* since 1.0 */
+    void (*log)(sluice_context *ctx, sluice_log_level level, const char *fmt, ...)
+        SLUICE_PRINTF(3, 4);
+    /* Sets err's status and message and returns the status: `return host->error(...)`. */
+    sluice_status (*error)(sluice_error *err, sluice_status status, const char *fmt, ...)
+        SLUICE_PRINTF(3, 4);
+    void (*error_detail)(sluice_error *err, const char *fmt, ...) SLUICE_PRINTF(2, 3);
+    void (*error_hint)(sluice_error *err, const char *fmt, ...) SLUICE_PRINTF(2, 3);
+    /* Non-zero once the pipeline is stopping; long calls should return soon after. */
+    int (*cancelled)(sluice_context *ctx);
+    /* Adds n to a named counter of this plugin, shown in the status file. */
+    void (*count)(sluice_context *ctx, const char *counter, uint64_t n);
+    /* A pipeline setting (settings table) as text, or NULL: e.g. "MaxFullLoadSubTasks". */
+    const char *(*setting)(sluice_context *ctx, const char *name);
+
+    /* Catalog: discover() adds tables; strings are copied. NULL on bad arguments. */
+    sluice_table *(*table_add)(sluice_catalog *catalog, sluice_str schema, sluice_str name,
+                               uint32_t ncolumns);
+    int (*column_set)(sluice_table *table, uint32_t index, sluice_str name,
+                      sluice_str source_type, sluice_type type, uint32_t flags);
+    /* A new version of a table's shape (for SLUICE_OP_SCHEMA); same id, new columns. */
+    sluice_table *(*table_reshape)(sluice_catalog *catalog, const sluice_table *table,
+                                   uint32_t ncolumns);
+    /* Transforms: rename a table of the output schema. */
+    int (*table_rename)(sluice_table *table, sluice_str schema, sluice_str name);
+
+    /* Batches: append an event with its row arrays (all values NULL), or NULL when full. */
+    sluice_event *(*emit)(sluice_batch *batch, sluice_op op, const sluice_table *table,
+                          int with_old_row);
+    /* Memory that lives as long as the batch. */
+    void *(*alloc)(sluice_batch *batch, size_t size);
+    /* Copies bytes into the batch and makes v a TEXT value of them. */
+    int (*set_text)(sluice_batch *batch, sluice_value *v, const char *bytes, size_t len);
+    int (*batch_full)(const sluice_batch *batch);
+
+    /* Full-load planning: add one chunk; bounds are copied. */
+    int (*chunk_add)(sluice_chunk_list *list, sluice_str bounds);
+} sluice_host;
+
+/* ---- the vtables ---- */
+
+/*
+ * A source. Lifecycle: open → discover → (snapshot_begin | snapshot_attach) →
+ * read_chunk… → stream_start → stream_read… / ack… → close.
+ */
+typedef struct sluice_source_vtable {
+    sluice_header header;
+    /* since 1.0, required */
+    sluice_status (*open)(const sluice_host *host, sluice_context *ctx, const void *config,
+                          void **instance, sluice_error *err);
+    void (*close)(void *instance);
+    /* Add every table the source offers to the catalog (the core selects among them). */
+    sluice_status (*discover)(void *instance, sluice_catalog *catalog, sluice_error *err);
+    /* Read the next rows of a chunk into an empty SNAPSHOT batch; set SLUICE_BATCH_LAST at its end. */
+    sluice_status (*read_chunk)(void *instance, const sluice_chunk *chunk, sluice_batch *batch,
+                                sluice_error *err);
+    /* <0, 0, >0 like memcmp. Must not need an instance. */
+    int (*position_compare)(const sluice_position *a, const sluice_position *b);
+    /* Printable form into buf (NUL-terminated); returns its length. */
+    size_t (*position_format)(const sluice_position *p, char *buf, size_t size);
+
+    /* since 1.0, optional */
+    /* Fix a consistent snapshot and say where in the log it stands. */
+    sluice_status (*snapshot_begin)(void *instance, sluice_position *at, sluice_snapshot *snapshot,
+                                    sluice_error *err);
+    /* Make this (worker) instance read under another instance's snapshot. */
+    sluice_status (*snapshot_attach)(void *instance, const sluice_snapshot *snapshot,
+                                     sluice_error *err);
+    /* Split a large table into up to `want` chunks with chunk_add (none added: one chunk). */
+    sluice_status (*split_table)(void *instance, const sluice_table *table, uint32_t want,
+                                 sluice_chunk_list *out, sluice_error *err);
+    /* Stream changes committed after `from` (len 0: from where the source stands now). */
+    sluice_status (*stream_start)(void *instance, const sluice_position *from, sluice_error *err);
+    /* Fill an empty CHANGES batch; SLUICE_AGAIN when there is nothing yet. */
+    sluice_status (*stream_read)(void *instance, sluice_batch *batch, sluice_error *err);
+    /* Everything up to `committed` is durable at the target; the log may be released. */
+    sluice_status (*ack)(void *instance, const sluice_position *committed, sluice_error *err);
+    /* Parse the printable form (for --until). */
+    sluice_status (*position_parse)(const char *text, sluice_position *out, sluice_error *err);
+
+    /* since 1.1, optional */
+    /* Drop what the source created on the server (slot, publication): `sluice cleanup`. */
+    sluice_status (*cleanup)(void *instance, sluice_error *err);
+} sluice_source_vtable;
+
+/* Table preparation before a full load (AWS DMS TargetTablePrepMode). */
+typedef enum sluice_prep_mode {
+    SLUICE_PREP_DO_NOTHING = 0,
+    SLUICE_PREP_TRUNCATE = 1,
+    SLUICE_PREP_DROP_AND_CREATE = 2
+} sluice_prep_mode;
+
+/*
+ * A sink. Exactly-once: flush() commits applied whole transactions together
+ * with their position, durably, and reports that position; get_checkpoint()
+ * returns it at the next start.
+ */
+typedef struct sluice_sink_vtable {
+    sluice_header header;
+    /* since 1.0, required */
+    sluice_status (*open)(const sluice_host *host, sluice_context *ctx, const void *config,
+                          void **instance, sluice_error *err);
+    void (*close)(void *instance); /* discards what was not flushed */
+    /* The position of the last flushed transaction; len 0 when none. */
+    sluice_status (*get_checkpoint)(void *instance, sluice_position *committed, sluice_error *err);
+    sluice_status (*prepare_table)(void *instance, const sluice_table *table, sluice_prep_mode mode,
+                                   sluice_error *err);
+    /* Bulk-write a SNAPSHOT batch. */
+    sluice_status (*write_rows)(void *instance, const sluice_batch *batch, sluice_error *err);
+    /* Make every row written for this table durable; the core then marks it loaded. */
+    sluice_status (*finish_table)(void *instance, const sluice_table *table, sluice_error *err);
+    /* Apply a CHANGES batch in order; a transaction may span batches. */
+    sluice_status (*apply)(void *instance, const sluice_batch *batch, sluice_error *err);
+    /* Commit every complete applied transaction with its position, durably; report it in
+       *committed (len 0: nothing new). */
+    sluice_status (*flush)(void *instance, sluice_position *committed, sluice_error *err);
+
+    /* since 1.1, optional */
+    /* Remove what the sink keeps for itself at the target (checkpoint table): `sluice cleanup`. */
+    sluice_status (*cleanup)(void *instance, sluice_error *err);
+} sluice_sink_vtable;
+
+/* A transform: rewrites schemas once per table and batches in place. */
+typedef struct sluice_transform_vtable {
+    sluice_header header;
+    /* since 1.0, required */
+    sluice_status (*open)(const sluice_host *host, sluice_context *ctx, const void *config,
+                          void **instance, sluice_error *err);
+    void (*close)(void *instance);
+    /* Rename or retype the table's output schema in place (host table_rename, column_set). */
+    sluice_status (*map_schema)(void *instance, sluice_table *table, sluice_error *err);
+    /* Rewrite values in place; set an event's op to SLUICE_OP_SKIP to drop it. */
+    sluice_status (*map_batch)(void *instance, sluice_batch *batch, sluice_error *err);
+} sluice_transform_vtable;
+
+/* ---- the descriptor and the entry points ---- */
+
+#define SLUICE_ABI_MAGIC "sluice-plugin"
+
+typedef struct sluice_abi_block {
+    sluice_header header; /* major/minor the plugin was built with; sizeof(sluice_abi_block) */
+    char magic[16];       /* SLUICE_ABI_MAGIC */
+} sluice_abi_block;
+
+typedef struct sluice_plugin {
+    sluice_header header;
+    uint32_t kind;            /* sluice_kind */
+    const char *name;         /* "source-pg": what pipelines name it by */
+    const char *version;      /* the plugin's own version, "1.4.2" */
+    const char *description;  /* one line */
+    const sluice_options *options;
+    const void *vtable;       /* sluice_source_vtable / _sink_ / _transform_ by kind */
+} sluice_plugin;
+
+typedef const sluice_abi_block *(*sluice_plugin_abi_fn)(void);
+typedef const sluice_plugin *(*sluice_plugin_init_fn)(const sluice_host *host);
+
+#define SLUICE_PLUGIN_ABI_SYMBOL "sluice_plugin_abi"
+#define SLUICE_PLUGIN_INIT_SYMBOL "sluice_plugin_init"
+
+/* Defines sluice_plugin_abi() for the ABI these headers describe. */
+#define SLUICE_PLUGIN_ABI_DEFINE()                                             \
+    SLUICE_EXPORT const sluice_abi_block *sluice_plugin_abi(void);             \
+    SLUICE_EXPORT const sluice_abi_block *sluice_plugin_abi(void)              \
+    {                                                                          \
+        static const sluice_abi_block block = {                                \
+            SLUICE_HEADER_INIT(sluice_abi_block), SLUICE_ABI_MAGIC};           \
+        return &block;                                                         \
+    }
+
+SLUICE_EXPORT const sluice_abi_block *sluice_plugin_abi(void);
+SLUICE_EXPORT const sluice_plugin *sluice_plugin_init(const sluice_host *host);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

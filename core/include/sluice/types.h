@@ -1,0 +1,188 @@
+/*
+ * sluice canonical data model: positions, table schemas, values, change events
+ * and batches. DESIGN.md, "The canonical data model", is the long form.
+ *
+ * Ownership: the core owns every table, batch, event and value. A plugin
+ * borrows them for the duration of one call and copies what it must keep.
+ * Tables stay valid from discover() until the plugin instance is closed.
+ * Strings are length-delimited (sluice_str); binary data and NULs survive.
+ */
+#ifndef SLUICE_TYPES_H
+#define SLUICE_TYPES_H
+
+#include "abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sluice_str {
+    const char *ptr;
+    size_t len;
+} sluice_str;
+
+/*
+ * A position in the source's log: opaque, ordered bytes (PostgreSQL LSN, MySQL
+ * GTID set or file:offset, MongoDB resume token). Only the source compares and
+ * prints positions (source vtable position_compare / position_format).
+ */
+#define SLUICE_POSITION_MAX 496
+typedef struct sluice_position {
+    uint32_t len; /* 0: no position */
+    uint8_t bytes[SLUICE_POSITION_MAX];
+} sluice_position;
+
+/* Canonical types: the intermediate types every value is carried as. */
+typedef enum sluice_type {
+    SLUICE_TYPE_UNKNOWN = 0,
+    SLUICE_TYPE_BOOL,
+    SLUICE_TYPE_INT16,
+    SLUICE_TYPE_INT32,
+    SLUICE_TYPE_INT64,
+    SLUICE_TYPE_UINT64,
+    SLUICE_TYPE_FLOAT32,
+    SLUICE_TYPE_FLOAT64,
+    SLUICE_TYPE_DECIMAL, /* exact decimal text; precision/scale in the column */
+    SLUICE_TYPE_TEXT,
+    SLUICE_TYPE_BYTES,
+    SLUICE_TYPE_DATE,
+    SLUICE_TYPE_TIME,
+    SLUICE_TYPE_TIMESTAMP,
+    SLUICE_TYPE_TIMESTAMPTZ,
+    SLUICE_TYPE_INTERVAL,
+    SLUICE_TYPE_UUID,
+    SLUICE_TYPE_JSON,
+    SLUICE_TYPE_ARRAY, /* element type in sluice_column.element_type */
+    SLUICE_TYPE_ENUM,  /* carried as its label text */
+    SLUICE_TYPE_SOURCE_NATIVE /* text, with the source's type name in source_type */
+} sluice_type;
+
+/* sluice_column.flags */
+#define SLUICE_COLUMN_NULLABLE 0x1u
+#define SLUICE_COLUMN_KEY 0x2u              /* part of the primary key */
+#define SLUICE_COLUMN_REPLICA_IDENTITY 0x4u /* sent as the old key of updates/deletes */
+
+typedef struct sluice_column {
+    sluice_str name;
+    sluice_str source_type; /* as the source spells it: "numeric(18,2)" */
+    uint32_t type;          /* sluice_type */
+    uint32_t flags;         /* SLUICE_COLUMN_* */
+    int32_t precision;      /* decimal precision or length limit; -1 when none */
+    int32_t scale;          /* decimal scale; -1 when none */
+    uint32_t element_type;  /* for SLUICE_TYPE_ARRAY */
+} sluice_column;
+
+typedef struct sluice_table {
+    sluice_header header;
+    uint32_t id;          /* the core's index for this table; stable within a run */
+    uint32_t ncolumns;
+    sluice_str schema;
+    sluice_str name;
+    uint32_t column_size; /* sizeof(sluice_column) as the core built the array */
+    uint32_t flags;       /* reserved, 0 */
+    sluice_column *columns;
+    uint64_t source_id;      /* the source's own identifier (PostgreSQL relation OID) */
+    uint64_t estimated_rows; /* 0 when unknown; drives progress bars and chunking */
+} sluice_table;
+
+/*
+ * A value: NULL, canonical text bytes, a 64-bit integer (fast path for integer
+ * types), "unchanged" (the source did not send it, e.g. unchanged TOAST), or
+ * the source's native binary form when source and sink speak the same one and
+ * the plan leaves the column as it is (native_format in the batch says which).
+ */
+typedef enum sluice_value_kind {
+    SLUICE_VALUE_NULL = 0,
+    SLUICE_VALUE_TEXT = 1,
+    SLUICE_VALUE_INT = 2,
+    SLUICE_VALUE_UNCHANGED = 3,
+    SLUICE_VALUE_NATIVE = 4
+} sluice_value_kind;
+
+typedef struct sluice_value {
+    uint32_t kind; /* sluice_value_kind */
+    uint32_t len;  /* bytes of TEXT / NATIVE */
+    union {
+        const char *bytes; /* TEXT / NATIVE: points into the batch arena */
+        int64_t i;         /* INT */
+    } u;
+} sluice_value;
+
+typedef enum sluice_op {
+    SLUICE_OP_INSERT = 1,  /* new_row; snapshot rows are inserts too */
+    SLUICE_OP_UPDATE = 2,  /* new_row, and old_row when the source sends the old key/row */
+    SLUICE_OP_DELETE = 3,  /* old_row: the old key or row */
+    SLUICE_OP_TRUNCATE = 4,
+    SLUICE_OP_SCHEMA = 5,  /* table now has a new shape; table points at the new version */
+    SLUICE_OP_BEGIN = 6,   /* a source transaction starts: xid, commit_time */
+    SLUICE_OP_COMMIT = 7,  /* it ends: xid, commit_time, position */
+    SLUICE_OP_SKIP = 8     /* dropped by a transform; sinks ignore it */
+} sluice_op;
+
+typedef struct sluice_event {
+    uint32_t op;                 /* sluice_op */
+    uint32_t flags;              /* reserved, 0 */
+    const sluice_table *table;   /* NULL for BEGIN / COMMIT */
+    sluice_value *new_row;       /* table->ncolumns values, or NULL */
+    sluice_value *old_row;       /* table->ncolumns values, or NULL */
+    uint64_t xid;                /* source transaction id (BEGIN / COMMIT) */
+    int64_t commit_time_us;      /* microseconds since the Unix epoch (BEGIN / COMMIT) */
+    sluice_position *position;   /* COMMIT: where the transaction ends in the log */
+} sluice_event;
+
+typedef enum sluice_batch_kind {
+    SLUICE_BATCH_SNAPSHOT = 1, /* rows of one table from a consistent snapshot */
+    SLUICE_BATCH_CHANGES = 2   /* change events in commit order, with BEGIN / COMMIT */
+} sluice_batch_kind;
+
+/* sluice_batch.flags */
+#define SLUICE_BATCH_LAST 0x1u /* set by the source: the chunk (or bounded stream) has ended */
+
+/*
+ * A batch: a run of events. A change batch may end inside a transaction; the
+ * rest follows in the next batch, and a sink keeps the transaction open until
+ * its COMMIT arrives. Walk events with sluice_batch_event(), which honours
+ * event_size, so an older plugin walks a newer core's events correctly.
+ */
+typedef struct sluice_batch {
+    sluice_header header;
+    uint32_t kind;          /* sluice_batch_kind */
+    uint32_t flags;         /* SLUICE_BATCH_* */
+    const sluice_table *table; /* SNAPSHOT batches: the table */
+    uint32_t nevents;
+    uint32_t event_size;    /* sizeof(sluice_event) as the core built the array */
+    sluice_event *events;
+    uint32_t capacity;      /* events the batch can hold */
+    uint32_t native_format; /* 0, or the sink/source pair's native value format id */
+    void *core;             /* the core's private state; do not touch */
+} sluice_batch;
+
+static inline sluice_event *sluice_batch_event(const sluice_batch *b, uint32_t i)
+{
+    return (sluice_event *)((char *)b->events + (size_t)i * b->event_size);
+}
+
+static inline sluice_column *sluice_table_column(const sluice_table *t, uint32_t i)
+{
+    return (sluice_column *)((char *)t->columns + (size_t)i * t->column_size);
+}
+
+/* A chunk of one table for a full-load worker. */
+typedef struct sluice_chunk {
+    sluice_header header;
+    const sluice_table *table;
+    uint32_t index;  /* 0 .. count-1 */
+    uint32_t count;  /* chunks of this table */
+    sluice_str bounds; /* the source's own description from split_table; empty: whole table */
+} sluice_chunk;
+
+/* A consistent snapshot another instance of the same source can attach to. */
+#define SLUICE_SNAPSHOT_TOKEN_MAX 256
+typedef struct sluice_snapshot {
+    char token[SLUICE_SNAPSHOT_TOKEN_MAX]; /* e.g. PostgreSQL's exported snapshot name */
+} sluice_snapshot;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,18 @@
+/*
+ * Secrets: values that came from env "NAME" or file "/path", or were given to an
+ * option declared SLUICE_OPTION_SECRET. They are registered here once and
+ * replaced by "********" in every line the core writes (logs, errors, status).
+ */
+#ifndef SLUICE_SECRET_H
+#define SLUICE_SECRET_H
+
+#include <stddef.h>
+
+/* Remembers a secret value (copied). Values shorter than 3 bytes are not redacted. */
+void secret_register(const char *value, size_t len);
+/* Copies text into buf (NUL-terminated, truncated to size) with every secret masked. */
+void secret_redact(const char *text, char *buf, size_t size);
+/* Frees the registry (at exit, for leak checkers). */
+void secret_forget_all(void);
+
+#endif
