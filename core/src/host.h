@@ -1,0 +1,52 @@
+/*
+ * The host API table handed to plugins, and the core-side objects behind its
+ * opaque handles: plugin contexts, the table catalog, batches and chunk lists.
+ */
+#ifndef SLUICE_HOST_H
+#define SLUICE_HOST_H
+
+#include <stdatomic.h>
+#include <sluice/sluice.h>
+
+/* The one host API table (static, valid for the life of the process). */
+const sluice_host *host_api(void);
+
+/* ---- contexts: one per plugin instance ---- */
+typedef struct stats stats; /* stats.h */
+struct sluice_context {
+    const char *plugin_name;    /* for log lines: `source "generator"` */
+    const char *kind_name;      /* "source", "sink", "transform" */
+    atomic_int *cancel_flag;    /* the runner's stop flag; NULL: never cancelled */
+    const char *(*setting)(void *owner, const char *name); /* pipeline settings lookup */
+    void *setting_owner;
+    stats *stats;               /* plugin counters go here; may be NULL */
+};
+
+/* ---- the catalog: tables discovered by a source ---- */
+struct sluice_catalog {
+    sluice_table **tables; /* by id */
+    uint32_t ntables;
+    uint32_t capacity;
+    /* every table version ever made (reshape keeps old versions valid until free) */
+    sluice_table **all;
+    uint32_t nall, all_capacity;
+};
+sluice_catalog *catalog_new(void);
+void catalog_free(sluice_catalog *c);
+/* A deep copy of a table (for a transform's output schema); freed with the catalog. */
+sluice_table *catalog_copy_table(sluice_catalog *c, const sluice_table *t);
+
+/* ---- batches ---- */
+sluice_batch *batch_new(sluice_batch_kind kind, uint32_t capacity, size_t arena_bytes);
+void batch_reset(sluice_batch *b);   /* empty it for reuse; keeps its memory */
+void batch_free(sluice_batch *b);
+size_t batch_bytes(const sluice_batch *b); /* arena bytes in use, for memory accounting */
+
+/* ---- chunk lists (split_table output) ---- */
+struct sluice_chunk_list {
+    sluice_str *bounds;
+    uint32_t count, capacity;
+};
+void chunk_list_free(sluice_chunk_list *l);
+
+#endif
