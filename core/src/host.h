@@ -37,7 +37,8 @@ void catalog_free(sluice_catalog *c);
 sluice_table *catalog_copy_table(sluice_catalog *c, const sluice_table *t);
 
 /* ---- batches ---- */
-sluice_batch *batch_new(sluice_batch_kind kind, uint32_t capacity, size_t arena_bytes);
+/* A batch is full at `capacity` events or once its values use about byte_budget bytes. */
+sluice_batch *batch_new(sluice_batch_kind kind, uint32_t capacity, size_t byte_budget);
 void batch_reset(sluice_batch *b);   /* empty it for reuse; keeps its memory */
 void batch_free(sluice_batch *b);
 size_t batch_bytes(const sluice_batch *b); /* arena bytes in use, for memory accounting */

@@ -1,0 +1,315 @@
+/*
+ * Change data capture: one reader thread streams from the main source instance
+ * into a bounded queue; one applier thread runs the transforms and the main sink
+ * instance. The applier flushes (commits durably) complete transactions and
+ * publishes the committed position; the reader, the only thread that may use
+ * the source instance, passes it on with ack(). Nothing is acknowledged that
+ * the target has not committed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runner.h"
+
+typedef struct cdc_run {
+    runner *r;
+    batch_queue full, free;
+    sluice_batch **batches;
+    unsigned nbatches;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    sluice_position committed; /* guarded by lock: last flushed position */
+    uint64_t committed_seq;    /* bumps on every new committed position */
+    int applier_done;
+} cdc_run;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- the reader ---- */
+
+/* Sends the latest committed position to the source, if it moved. */
+static int deliver_ack(cdc_run *c, uint64_t *acked_seq)
+{
+    runner *r = c->r;
+    sluice_position pos;
+    pthread_mutex_lock(&c->lock);
+    uint64_t seq = c->committed_seq;
+    pos = c->committed;
+    pthread_mutex_unlock(&c->lock);
+    if (seq == *acked_seq || !r->source->vt.source.ack)
+        return 0;
+    *acked_seq = seq;
+    sluice_error err;
+    plugin_instance *src = &r->main_source;
+    char where[160];
+    char text[128];
+    position_text(r, &pos, text, sizeof text);
+    snprintf(where, sizeof where, "at %s", text);
+    if (INVOKE(src, source, ack, where, &err, src->handle, &pos, &err) != SLUICE_OK) {
+        runner_fail(r, EXIT_SOURCE, &err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Cuts the batch after the first COMMIT at or past --until; returns 1 if it did. */
+static int cut_at_until(runner *r, sluice_batch *b)
+{
+    if (!r->until.len)
+        return 0;
+    for (uint32_t i = 0; i < b->nevents; i++) {
+        sluice_event *e = sluice_batch_event(b, i);
+        if (e->op == SLUICE_OP_COMMIT && e->position &&
+            r->source->vt.source.position_compare(e->position, &r->until) >= 0) {
+            b->nevents = i + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void note_source_position(runner *r, const sluice_batch *b)
+{
+    for (uint32_t i = b->nevents; i-- > 0;) {
+        sluice_event *e = sluice_batch_event(b, i);
+        if (e->op == SLUICE_OP_COMMIT && e->position) {
+            char text[128];
+            position_text(r, e->position, text, sizeof text);
+            stats_set_text(r->stats, r->stats->source_position,
+                           sizeof r->stats->source_position, text);
+            return;
+        }
+    }
+}
+
+static void *reader_main(void *arg)
+{
+    cdc_run *c = arg;
+    runner *r = c->r;
+    plugin_instance *src = &r->main_source;
+    sluice_error err;
+    uint64_t acked = 0;
+    long idle_ms = 1;
+    while (!atomic_load(&r->stop)) {
+        if (deliver_ack(c, &acked) != 0)
+            break;
+        int closed;
+        sluice_batch *b = queue_pop_timed(&c->free, 100, &closed);
+        if (!b)
+            continue; /* the applier is behind: keep acknowledging while we wait */
+        batch_reset(b);
+        b->kind = SLUICE_BATCH_CHANGES;
+        sluice_status st = INVOKE(src, source, stream_read, NULL, &err, src->handle, b, &err);
+        if (st == SLUICE_AGAIN || (st == SLUICE_OK && b->nevents == 0 &&
+                                   !(b->flags & SLUICE_BATCH_LAST))) {
+            queue_push(&c->free, b);
+            sleep_ms(idle_ms);
+            idle_ms = idle_ms < 50 ? idle_ms * 2 : 50;
+            continue;
+        }
+        if (st != SLUICE_OK) {
+            queue_push(&c->free, b);
+            runner_fail(r, EXIT_SOURCE, &err);
+            break;
+        }
+        idle_ms = 1;
+        int end = cut_at_until(r, b) || (b->flags & SLUICE_BATCH_LAST);
+        note_source_position(r, b);
+        queue_push(&c->full, b);
+        if (end)
+            break;
+    }
+    queue_close(&c->full);
+    /* Wait for the applier's last flush, passing its positions on to the source. */
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        int done = c->applier_done;
+        pthread_mutex_unlock(&c->lock);
+        if (deliver_ack(c, &acked) != 0 || done)
+            break;
+        sleep_ms(20);
+    }
+    deliver_ack(c, &acked);
+    return NULL;
+}
+
+/* ---- the applier ---- */
+
+static void count_event(runner *r, const sluice_event *e)
+{
+    int32_t i = runner_stat_index(r, e->table);
+    if (i < 0)
+        return;
+    table_stats *t = &r->stats->tables[i];
+    switch (e->op) {
+    case SLUICE_OP_INSERT: atomic_fetch_add(&t->inserts, 1); break;
+    case SLUICE_OP_UPDATE: atomic_fetch_add(&t->updates, 1); break;
+    case SLUICE_OP_DELETE: atomic_fetch_add(&t->deletes, 1); break;
+    case SLUICE_OP_TRUNCATE: atomic_fetch_add(&t->truncates, 1); break;
+    case SLUICE_OP_SCHEMA: atomic_fetch_add(&t->ddl, 1); break;
+    default: break;
+    }
+}
+
+/* Drops events of tables the pipeline did not select; counts the rest. Returns the
+   commit time of the batch's last COMMIT, or 0. */
+static int64_t select_and_count(runner *r, sluice_batch *b)
+{
+    int64_t commit_time = 0;
+    for (uint32_t i = 0; i < b->nevents; i++) {
+        sluice_event *e = sluice_batch_event(b, i);
+        if (e->op == SLUICE_OP_COMMIT)
+            commit_time = e->commit_time_us ? e->commit_time_us : now_us();
+        if (!e->table)
+            continue;
+        if (runner_stat_index(r, e->table) < 0)
+            e->op = SLUICE_OP_SKIP;
+        else
+            count_event(r, e);
+    }
+    return commit_time;
+}
+
+static int flush_sink(cdc_run *c, int64_t commit_time)
+{
+    runner *r = c->r;
+    plugin_instance *sink = &r->main_sink;
+    sluice_position pos;
+    sluice_error err;
+    memset(&pos, 0, sizeof pos);
+    if (INVOKE(sink, sink, flush, NULL, &err, sink->handle, &pos, &err) != SLUICE_OK) {
+        runner_fail(r, EXIT_TARGET, &err);
+        return -1;
+    }
+    if (!pos.len)
+        return 0;
+    char text[128];
+    position_text(r, &pos, text, sizeof text);
+    stats_set_text(r->stats, r->stats->committed_position, sizeof r->stats->committed_position,
+                   text);
+    if (commit_time) {
+        atomic_store(&r->stats->last_commit_source_us, commit_time);
+        atomic_store(&r->stats->last_commit_target_us, now_us());
+    }
+    pthread_mutex_lock(&c->lock);
+    c->committed = pos;
+    c->committed_seq++;
+    pthread_mutex_unlock(&c->lock);
+    return 0;
+}
+
+static int apply_batch(cdc_run *c, sluice_batch *b, int64_t *commit_time)
+{
+    runner *r = c->r;
+    sluice_error err;
+    int64_t t = select_and_count(r, b);
+    if (t)
+        *commit_time = t;
+    if (chain_map(&r->main_chain, b, &err) != SLUICE_OK) {
+        runner_fail(r, EXIT_TRANSFORM, &err);
+        return -1;
+    }
+    plugin_instance *sink = &r->main_sink;
+    if (INVOKE(sink, sink, apply, NULL, &err, sink->handle, b, &err) != SLUICE_OK) {
+        runner_fail(r, EXIT_TARGET, &err);
+        return -1;
+    }
+    return 0;
+}
+
+static void *applier_main(void *arg)
+{
+    cdc_run *c = arg;
+    runner *r = c->r;
+    int ok = 1, unflushed = 0;
+    int64_t commit_time = 0, last_flush = monotonic_us();
+    for (;;) {
+        int closed = 0;
+        sluice_batch *b = queue_pop_timed(&c->full, (int)r->set.flush_interval_ms, &closed);
+        if (b) {
+            if (ok && !atomic_load(&r->failed)) {
+                ok = apply_batch(c, b, &commit_time) == 0;
+                unflushed = 1;
+            }
+            queue_push(&c->free, b);
+        }
+        int64_t now = monotonic_us();
+        int due = now - last_flush >= r->set.flush_interval_ms * 1000 || queue_count(&c->full) == 0;
+        if (ok && unflushed && (due || closed) && !atomic_load(&r->failed)) {
+            ok = flush_sink(c, commit_time) == 0;
+            unflushed = 0;
+            last_flush = now;
+        }
+        if (!b && closed)
+            break;
+    }
+    pthread_mutex_lock(&c->lock);
+    c->applier_done = 1;
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+int run_cdc(runner *r, const sluice_position *from)
+{
+    sluice_error err;
+    plugin_instance *src = &r->main_source;
+    char text[128] = "the current position";
+    if (from->len)
+        position_text(r, from, text, sizeof text);
+    report_log(SLUICE_LOG_INFO, "change capture: streaming from %s", text);
+    stats_set_phase(r->stats, "cdc");
+    if (INVOKE(src, source, stream_start, NULL, &err, src->handle, from, &err) != SLUICE_OK) {
+        runner_fail(r, EXIT_SOURCE, &err);
+        return -1;
+    }
+    for (uint32_t i = 0; i < r->ntables; i++)
+        if (atomic_load(&r->stats->tables[i].state) != TABLE_ERROR)
+            atomic_store(&r->stats->tables[i].state, TABLE_STREAMING);
+
+    cdc_run c;
+    memset(&c, 0, sizeof c);
+    c.r = r;
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_cond_init(&c.changed, NULL);
+    c.nbatches = (unsigned)r->set.queue_depth + 2;
+    c.batches = calloc(c.nbatches, sizeof *c.batches);
+    int rc = -1;
+    if (c.batches && queue_init(&c.full, c.nbatches) == 0 && queue_init(&c.free, c.nbatches) == 0) {
+        unsigned made = 0;
+        for (; made < c.nbatches; made++) {
+            c.batches[made] = batch_new(SLUICE_BATCH_CHANGES, (uint32_t)r->set.batch_rows,
+                                        (size_t)r->set.batch_bytes);
+            if (!c.batches[made])
+                break;
+            queue_push(&c.free, c.batches[made]);
+        }
+        pthread_t reader, applier;
+        if (made == c.nbatches && pthread_create(&applier, NULL, applier_main, &c) == 0) {
+            if (pthread_create(&reader, NULL, reader_main, &c) == 0) {
+                pthread_join(reader, NULL);
+                rc = 0;
+            } else {
+                queue_close(&c.full);
+            }
+            pthread_join(applier, NULL);
+        }
+        for (unsigned i = 0; i < made; i++)
+            batch_free(c.batches[i]);
+        queue_destroy(&c.full);
+        queue_destroy(&c.free);
+    }
+    free(c.batches);
+    pthread_mutex_destroy(&c.lock);
+    pthread_cond_destroy(&c.changed);
+    if (rc != 0) {
+        error_set(&err, SLUICE_FATAL, "could not start change-capture threads");
+        runner_fail(r, EXIT_INTERNAL, &err);
+    }
+    return atomic_load(&r->failed) ? -1 : 0;
+}

@@ -1,0 +1,109 @@
+/* sluice run PIPELINE: load the pipeline file and hand it to the runner. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "exitcodes.h"
+#include "report.h"
+#include "runner.h"
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sluice run [OPTIONS] PIPELINE.lua\n"
+            "\n"
+            "Runs a pipeline: full load, change capture, or both, as its mode says.\n"
+            "A stopped or killed run resumes where the target's checkpoint stands.\n"
+            "\n"
+            "options:\n"
+            "  --until POSITION      stop change capture once POSITION is committed\n"
+            "  --state-dir DIR       state directory (default: settings.StateDir, or\n"
+            "                        ./.sluice/<pipeline name>)\n"
+            "  --progress            draw progress bars even when stderr is not a terminal\n"
+            "  --no-progress         never draw progress bars (log lines instead)\n"
+            "  --log-format FORMAT   plain (default) or json: one JSON object per line\n"
+            "  --verbose             also log debug lines\n"
+            "\n"
+            "SIGINT or SIGTERM stops after the current batch, commits what was applied\n"
+            "and exits 0; a second signal stops at once (exit 130), still safe to rerun.\n");
+}
+
+int cli_common_option(int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
+        report_set_min_level(SLUICE_LOG_DEBUG);
+        return 1;
+    }
+    if (strcmp(arg, "--log-format") != 0 && strncmp(arg, "--log-format=", 13) != 0)
+        return 0;
+    const char *value = arg[12] == '=' ? arg + 13 : (*i + 1 < argc ? argv[++*i] : "");
+    if (strcmp(value, "json") == 0)
+        report_set_format(LOG_FORMAT_JSON);
+    else if (strcmp(value, "plain") == 0)
+        report_set_format(LOG_FORMAT_PLAIN);
+    else {
+        sluice_error err;
+        error_init(&err);
+        error_set(&err, SLUICE_FATAL, "unrecognized log format: \"%s\"", value);
+        error_hint(&err, "Use --log-format plain or --log-format json.");
+        report_error(&err);
+        return -1;
+    }
+    return 1;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    sluice_error err;
+    error_init(&err);
+    error_set(&err, SLUICE_FATAL, fmt, arg);
+    error_hint(&err, "Run \"sluice run --help\" for the options.");
+    report_error(&err);
+    return EXIT_USAGE;
+}
+
+int cli_run(int argc, char **argv)
+{
+    run_options opts = {NULL, NULL, -1};
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int common = cli_common_option(argc, argv, &i);
+        if (common < 0)
+            return EXIT_USAGE;
+        if (common)
+            continue;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            run_usage(stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "--until") == 0 && i + 1 < argc) {
+            opts.until = argv[++i];
+        } else if (strcmp(a, "--state-dir") == 0 && i + 1 < argc) {
+            opts.state_dir = argv[++i];
+        } else if (strcmp(a, "--progress") == 0) {
+            opts.progress_tty = 1;
+        } else if (strcmp(a, "--no-progress") == 0) {
+            opts.progress_tty = 0;
+        } else if (a[0] == '-') {
+            return usage_error("unrecognized option \"%s\" for sluice run", a);
+        } else if (path) {
+            return usage_error("unexpected argument \"%s\": give one pipeline file", a);
+        } else {
+            path = a;
+        }
+    }
+    if (!path)
+        return usage_error("%s", "no pipeline file given");
+    sluice_error err;
+    error_init(&err);
+    pipeline_config *cfg = config_load(path, &err);
+    if (!cfg) {
+        report_error(&err);
+        return EXIT_CONFIG;
+    }
+    int rc = runner_run(cfg, &opts);
+    config_free(cfg);
+    return rc;
+}

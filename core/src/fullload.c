@@ -1,0 +1,397 @@
+/*
+ * Full load: MaxFullLoadSubTasks lanes, each a reader thread (its own source
+ * instance, attached to the main instance's snapshot) and a writer thread (its
+ * own sink instance and transforms) joined by a bounded queue. Lanes take
+ * chunks from one shared list; a table is marked loaded in progress.json only
+ * after every chunk's finish_table returned, so a restart reloads exactly the
+ * tables that were not durably finished.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+/* Core-private batch flag: the reader gave up on this chunk; discard it. */
+#define BATCH_ABORTED 0x80000000u
+
+typedef struct load_table {
+    const sluice_table *table;
+    table_progress *tp;
+    int32_t stat;
+    sluice_chunk_list chunks; /* empty: one chunk, the whole table */
+    uint32_t nchunks;
+    atomic_uint chunks_done;
+    atomic_int failed;
+} load_table;
+
+typedef struct load_work {
+    load_table *lt;
+    uint32_t chunk;
+} load_work;
+
+typedef struct load_plan {
+    runner *r;
+    load_table *tables;
+    uint32_t ntables;
+    load_work *work;
+    uint32_t nwork;
+    atomic_uint next;
+} load_plan;
+
+typedef struct lane {
+    load_plan *plan;
+    batch_queue full, free;
+    sluice_batch **batches;
+    unsigned nbatches;
+    pthread_t reader, writer;
+} lane;
+
+static load_table *table_of(load_plan *plan, const sluice_table *t)
+{
+    for (uint32_t i = 0; i < plan->ntables; i++)
+        if (plan->tables[i].table->id == t->id)
+            return &plan->tables[i];
+    return NULL;
+}
+
+static void table_where(const sluice_table *t, char *buf, size_t size)
+{
+    snprintf(buf, size, "table \"%.*s.%.*s\"", (int)t->schema.len, t->schema.ptr,
+             (int)t->name.len, t->name.ptr);
+}
+
+/* A table failed: its error is reported and counted; the other tables go on. */
+static void table_failed(load_plan *plan, load_table *lt, const sluice_error *err, int fatal_code)
+{
+    runner *r = plan->r;
+    if (atomic_exchange(&lt->failed, 1) == 0) {
+        report_error(err);
+        atomic_store(&r->stats->tables[lt->stat].state, TABLE_ERROR);
+        atomic_fetch_add(&r->stats->tables[lt->stat].errors, 1);
+        atomic_fetch_add(&r->table_errors, 1);
+        stats_set_text(r->stats, r->stats->last_error, sizeof r->stats->last_error, err->message);
+    }
+    if (err->status == SLUICE_FATAL)
+        runner_fail(r, fatal_code, NULL);
+}
+
+static void *reader_main(void *arg)
+{
+    lane *ln = arg;
+    runner *r = ln->plan->r;
+    plugin_instance src;
+    sluice_error err;
+    if (instance_open(&src, r->source, r->source_config, &r->env, &err) != SLUICE_OK) {
+        runner_fail(r, EXIT_SOURCE, &err);
+        queue_close(&ln->full);
+        return NULL;
+    }
+    if (r->have_snapshot &&
+        INVOKE(&src, source, snapshot_attach, NULL, &err, src.handle, &r->snapshot, &err) !=
+            SLUICE_OK) {
+        runner_fail(r, EXIT_SOURCE, &err);
+        goto done;
+    }
+    for (;;) {
+        unsigned i = atomic_fetch_add(&ln->plan->next, 1);
+        if (i >= ln->plan->nwork || atomic_load(&r->stop))
+            break;
+        load_work *w = &ln->plan->work[i];
+        load_table *lt = w->lt;
+        sluice_chunk chunk = {SLUICE_HEADER_INIT(sluice_chunk), lt->table, w->chunk,
+                              lt->nchunks, {"", 0}};
+        if (lt->chunks.count)
+            chunk.bounds = lt->chunks.bounds[w->chunk];
+        char where[300];
+        table_where(lt->table, where, sizeof where);
+        atomic_store(&r->stats->tables[lt->stat].state, TABLE_LOADING);
+        for (;;) {
+            sluice_batch *b = queue_pop(&ln->free);
+            batch_reset(b);
+            b->kind = SLUICE_BATCH_SNAPSHOT;
+            b->table = lt->table;
+            if (atomic_load(&lt->failed) || atomic_load(&r->stop)) {
+                b->flags = BATCH_ABORTED;
+                queue_push(&ln->full, b);
+                break;
+            }
+            sluice_status st = INVOKE(&src, source, read_chunk, where, &err, src.handle, &chunk,
+                                      b, &err);
+            if (st == SLUICE_AGAIN)
+                st = SLUICE_OK; /* nothing this time; the loop asks again */
+            if (st != SLUICE_OK) {
+                table_failed(ln->plan, lt, &err, EXIT_SOURCE);
+                b->flags = BATCH_ABORTED;
+                queue_push(&ln->full, b);
+                break;
+            }
+            atomic_fetch_add(&r->stats->tables[lt->stat].rows_read, b->nevents);
+            int last = b->flags & SLUICE_BATCH_LAST;
+            queue_push(&ln->full, b);
+            if (last)
+                break;
+        }
+    }
+done:
+    instance_close(&src);
+    queue_close(&ln->full);
+    return NULL;
+}
+
+/* The last chunk of a table is durable: record the table as loaded. */
+static void chunk_finished(load_plan *plan, load_table *lt)
+{
+    runner *r = plan->r;
+    if (atomic_fetch_add(&lt->chunks_done, 1) + 1 < lt->nchunks || atomic_load(&lt->failed))
+        return;
+    table_stats *ts = &r->stats->tables[lt->stat];
+    atomic_store(&ts->state, TABLE_LOADED);
+    atomic_store(&ts->load_finished_us, now_us());
+    sluice_error err;
+    error_init(&err);
+    pthread_mutex_lock(&r->prog_lock);
+    lt->tp->loaded = 1;
+    lt->tp->rows = atomic_load(&ts->rows_loaded);
+    int rc = progress_save(&r->paths, &r->prog, &err);
+    pthread_mutex_unlock(&r->prog_lock);
+    if (rc != 0)
+        runner_fail(r, EXIT_STATE, &err);
+    else
+        report_log(SLUICE_LOG_INFO, "full load: table \"%s\" loaded, %llu rows", ts->name,
+                   (unsigned long long)lt->tp->rows);
+}
+
+static void write_batch(lane *ln, plugin_instance *sink, transform_chain *chain,
+                        sluice_batch *b)
+{
+    load_plan *plan = ln->plan;
+    runner *r = plan->r;
+    load_table *lt = table_of(plan, b->table);
+    if (!lt || (b->flags & BATCH_ABORTED) || atomic_load(&lt->failed) || atomic_load(&r->failed))
+        return;
+    const sluice_table *source_table = b->table;
+    char where[300];
+    table_where(source_table, where, sizeof where);
+    sluice_error err;
+    error_init(&err);
+    uint32_t rows = b->nevents;
+    if (chain_map(chain, b, &err) != SLUICE_OK) {
+        table_failed(plan, lt, &err, EXIT_TRANSFORM);
+        return;
+    }
+    if (rows && INVOKE(sink, sink, write_rows, where, &err, sink->handle, b, &err) != SLUICE_OK) {
+        table_failed(plan, lt, &err, EXIT_TARGET);
+        return;
+    }
+    atomic_fetch_add(&r->stats->tables[lt->stat].rows_loaded, rows);
+    if (!(b->flags & SLUICE_BATCH_LAST))
+        return;
+    const sluice_table *out = source_table;
+    if (chain_table(chain, source_table, &out, &err) != SLUICE_OK ||
+        INVOKE(sink, sink, finish_table, where, &err, sink->handle, out, &err) != SLUICE_OK) {
+        table_failed(plan, lt, &err, EXIT_TARGET);
+        return;
+    }
+    chunk_finished(plan, lt);
+}
+
+static void *writer_main(void *arg)
+{
+    lane *ln = arg;
+    runner *r = ln->plan->r;
+    plugin_instance sink;
+    transform_chain chain;
+    sluice_error err;
+    int ok = instance_open(&sink, r->sink, r->sink_config, &r->env, &err) == SLUICE_OK;
+    if (!ok)
+        runner_fail(r, EXIT_TARGET, &err);
+    if (ok && chain_open(&chain, r->transforms, r->transform_configs, r->ntransforms, &r->env,
+                         &err) != SLUICE_OK) {
+        runner_fail(r, EXIT_TRANSFORM, &err);
+        chain_close(&chain);
+        ok = 0;
+    }
+    /* Keep draining even after a failure so the reader never blocks forever. */
+    sluice_batch *b;
+    while ((b = queue_pop(&ln->full))) {
+        if (ok)
+            write_batch(ln, &sink, &chain, b);
+        queue_push(&ln->free, b);
+    }
+    if (ok)
+        chain_close(&chain);
+    instance_close(&sink);
+    return NULL;
+}
+
+static int lane_start(lane *ln, load_plan *plan)
+{
+    runner *r = plan->r;
+    memset(ln, 0, sizeof *ln);
+    ln->plan = plan;
+    ln->nbatches = (unsigned)r->set.queue_depth + 2;
+    ln->batches = calloc(ln->nbatches, sizeof *ln->batches);
+    if (!ln->batches || queue_init(&ln->full, ln->nbatches) != 0 ||
+        queue_init(&ln->free, ln->nbatches) != 0)
+        return -1;
+    for (unsigned i = 0; i < ln->nbatches; i++) {
+        ln->batches[i] = batch_new(SLUICE_BATCH_SNAPSHOT, (uint32_t)r->set.batch_rows,
+                                   (size_t)r->set.batch_bytes);
+        if (!ln->batches[i])
+            return -1;
+        queue_push(&ln->free, ln->batches[i]);
+    }
+    if (pthread_create(&ln->writer, NULL, writer_main, ln) != 0)
+        return -1;
+    if (pthread_create(&ln->reader, NULL, reader_main, ln) != 0) {
+        queue_close(&ln->full);
+        pthread_join(ln->writer, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void lane_finish(lane *ln)
+{
+    pthread_join(ln->reader, NULL);
+    pthread_join(ln->writer, NULL);
+    for (unsigned i = 0; i < ln->nbatches; i++)
+        batch_free(ln->batches[i]);
+    free(ln->batches);
+    queue_destroy(&ln->full);
+    queue_destroy(&ln->free);
+}
+
+/* Splits a large table into chunks (when the source can). */
+static int plan_chunks(runner *r, load_table *lt, sluice_error *err)
+{
+    lt->nchunks = 1;
+    uint64_t est = lt->table->estimated_rows;
+    uint64_t per = (uint64_t)r->set.full_load_chunk_rows;
+    if (!r->source->vt.source.split_table || per == 0 || est <= per)
+        return 0;
+    uint64_t want = (est + per - 1) / per;
+    if (want > 256)
+        want = 256;
+    char where[300];
+    table_where(lt->table, where, sizeof where);
+    plugin_instance *src = &r->main_source;
+    if (INVOKE(src, source, split_table, where, err, src->handle, lt->table, (uint32_t)want,
+               &lt->chunks, err) != SLUICE_OK)
+        return -1;
+    if (lt->chunks.count > 0)
+        lt->nchunks = lt->chunks.count;
+    return 0;
+}
+
+/* Prepares the tables to load and lists their chunks. Returns -1 on failure. */
+static int plan_load(runner *r, load_plan *plan)
+{
+    sluice_error err;
+    error_init(&err);
+    sluice_prep_mode mode = settings_prep_mode(&r->set);
+    plan->tables = calloc(r->ntables ? r->ntables : 1, sizeof *plan->tables);
+    if (!plan->tables)
+        return -1;
+    for (uint32_t i = 0; i < r->ntables; i++) {
+        table_stats *ts = &r->stats->tables[i];
+        table_progress *tp = progress_table(&r->prog, ts->name);
+        if (!tp)
+            return -1;
+        if (tp->loaded) {
+            atomic_store(&ts->state, TABLE_LOADED);
+            atomic_store(&ts->rows_loaded, tp->rows);
+            continue;
+        }
+        if (tp->started && mode == SLUICE_PREP_DO_NOTHING) {
+            error_set(&err, SLUICE_FATAL,
+                      "cannot resume the full load of table \"%s\": it was partly loaded",
+                      ts->name);
+            error_detail(&err, "An earlier run stopped while loading it, and "
+                               "TargetTablePrepMode is DO_NOTHING, so reloading it would "
+                               "write its rows twice.");
+            error_hint(&err, "Empty the table at the target, or set TargetTablePrepMode to "
+                             "TRUNCATE_BEFORE_LOAD or DROP_AND_CREATE.");
+            runner_fail(r, EXIT_CONFIG, &err);
+            return -1;
+        }
+        load_table *lt = &plan->tables[plan->ntables++];
+        lt->table = r->tables[i];
+        lt->tp = tp;
+        lt->stat = (int32_t)i;
+        if (plan_chunks(r, lt, &err) != 0) {
+            runner_fail(r, EXIT_SOURCE, &err);
+            return -1;
+        }
+        /* Recorded before preparing: a crash from here on means "reload this table". */
+        tp->started = 1;
+    }
+    if (progress_save(&r->paths, &r->prog, &err) != 0) {
+        runner_fail(r, EXIT_STATE, &err);
+        return -1;
+    }
+    for (uint32_t i = 0; i < plan->ntables; i++) {
+        load_table *lt = &plan->tables[i];
+        char where[300];
+        table_where(lt->table, where, sizeof where);
+        plugin_instance *sink = &r->main_sink;
+        const sluice_table *out;
+        sluice_status st = chain_table(&r->main_chain, lt->table, &out, &err);
+        if (st == SLUICE_OK)
+            st = INVOKE(sink, sink, prepare_table, where, &err, sink->handle, out, mode, &err);
+        if (st != SLUICE_OK)
+            table_failed(plan, lt, &err, EXIT_TARGET);
+        plan->nwork += lt->nchunks;
+    }
+    plan->work = calloc(plan->nwork ? plan->nwork : 1, sizeof *plan->work);
+    if (!plan->work)
+        return -1;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < plan->ntables; i++)
+        for (uint32_t c = 0; c < plan->tables[i].nchunks; c++)
+            plan->work[n++] = (load_work){&plan->tables[i], c};
+    return 0;
+}
+
+static void plan_free(load_plan *plan)
+{
+    for (uint32_t i = 0; i < plan->ntables; i++)
+        chunk_list_free(&plan->tables[i].chunks);
+    free(plan->tables);
+    free(plan->work);
+}
+
+int run_full_load(runner *r)
+{
+    load_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.r = r;
+    stats_set_phase(r->stats, "full-load");
+    int rc = plan_load(r, &plan);
+    if (rc == 0 && plan.nwork > 0) {
+        uint32_t nlanes = (uint32_t)r->set.max_full_load_subtasks;
+        if (nlanes > plan.nwork)
+            nlanes = plan.nwork;
+        report_log(SLUICE_LOG_INFO, "full load: %u tables in %u chunks, %u at a time",
+                   plan.ntables, plan.nwork, nlanes);
+        lane *lanes = calloc(nlanes, sizeof *lanes);
+        uint32_t started = 0;
+        while (lanes && started < nlanes && lane_start(&lanes[started], &plan) == 0)
+            started++;
+        if (started < nlanes) {
+            sluice_error err;
+            error_set(&err, SLUICE_FATAL, "could not start full-load worker threads");
+            runner_fail(r, EXIT_INTERNAL, &err);
+        }
+        for (uint32_t i = 0; i < started; i++)
+            lane_finish(&lanes[i]);
+        free(lanes);
+    }
+    int complete = rc == 0 && !atomic_load(&r->failed);
+    for (uint32_t i = 0; complete && i < r->ntables; i++)
+        complete = progress_table(&r->prog, r->stats->tables[i].name)->loaded;
+    plan_free(&plan);
+    return complete ? 0 : -1;
+}

@@ -1,0 +1,81 @@
+/*
+ * The runner: source → bounded queue → transforms → sink on separate threads,
+ * in batches, with the checkpoint protocol of DESIGN.md: the sink reports the
+ * position it committed durably; the source is acknowledged only up to it; at
+ * start the sink's last committed position is where the source resumes.
+ */
+#ifndef SLUICE_RUNNER_H
+#define SLUICE_RUNNER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "chain.h"
+#include "config.h"
+#include "endpoint.h"
+#include "exitcodes.h"
+#include "loader.h"
+#include "queue.h"
+#include "settings.h"
+#include "state.h"
+#include "stats.h"
+
+typedef struct run_options {
+    const char *until;      /* --until POSITION, or NULL */
+    const char *state_dir;  /* --state-dir, or NULL */
+    int progress_tty;       /* -1 auto, 0 never, 1 always */
+} run_options;
+
+typedef struct runner {
+    pipeline_config *cfg;
+    settings set;
+    void *settings_block;
+    char **plugin_dirs;
+    loaded_plugin *source, *sink;
+    loaded_plugin **transforms;
+    void *source_config, *sink_config;
+    void **transform_configs;
+    size_t ntransforms;
+    instance_env env;
+
+    stats *stats;
+    state_paths paths;
+    int lock_fd;
+    progress prog;
+    pthread_mutex_t prog_lock;
+
+    atomic_int stop;     /* stop gracefully: set by a signal, a failure or the end */
+    atomic_int failed;   /* the exit code of the first failure, 0 while none */
+    atomic_int table_errors;
+
+    plugin_instance main_source; /* discovers, holds the snapshot, streams */
+    plugin_instance main_sink;   /* checkpoint, table preparation, applies changes */
+    transform_chain main_chain;  /* the main sink's transforms */
+    sluice_catalog *catalog;
+    const sluice_table **tables; /* the selected tables */
+    uint32_t ntables;
+    int32_t *stat_of_id;         /* catalog id -> index in tables/stats, -1 when not selected */
+    uint32_t nids;
+
+    sluice_snapshot snapshot;
+    int have_snapshot;
+    sluice_position until;
+} runner;
+
+/* Runs the pipeline; returns the process exit code. */
+int runner_run(pipeline_config *cfg, const run_options *opts);
+
+/* Shared by the phases (runner.c). */
+void runner_fail(runner *r, int exit_code, const sluice_error *err);
+int exit_code_for(sluice_kind kind);
+void position_text(const runner *r, const sluice_position *p, char *buf, size_t size);
+int32_t runner_stat_index(const runner *r, const sluice_table *t);
+
+/* The phases. */
+int run_full_load(runner *r);     /* fullload.c; 0 when every table loaded */
+int run_cdc(runner *r, const sluice_position *from); /* cdc.c */
+
+/* Signals: first SIGINT/SIGTERM sets *flag; a second one exits at once. */
+void signals_install(atomic_int *flag);
+
+#endif

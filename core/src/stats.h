@@ -1,0 +1,66 @@
+/*
+ * Per-table counters and states, plugin counters and the pipeline's positions:
+ * what progress bars, log lines and the JSON status file show. Counters are
+ * atomics so the hot path never takes a lock.
+ */
+#ifndef SLUICE_STATS_H
+#define SLUICE_STATS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef enum table_state {
+    TABLE_QUEUED = 0,
+    TABLE_LOADING,
+    TABLE_LOADED,
+    TABLE_STREAMING,
+    TABLE_ERROR
+} table_state;
+
+const char *table_state_name(table_state s);
+
+typedef struct table_stats {
+    char *name;               /* "schema.table" */
+    _Atomic int state;        /* table_state */
+    atomic_uint_fast64_t estimated_rows;
+    atomic_uint_fast64_t rows_read;   /* full load: rows the source produced */
+    atomic_uint_fast64_t rows_loaded; /* full load: rows the sink wrote */
+    atomic_uint_fast64_t inserts, updates, deletes, truncates, ddl, errors;
+    _Atomic int64_t load_started_us, load_finished_us;
+} table_stats;
+
+typedef struct plugin_counter {
+    char *plugin, *name;
+    atomic_uint_fast64_t value;
+} plugin_counter;
+
+typedef struct stats {
+    pthread_mutex_t lock;     /* guards the arrays' shape and the text fields, not counters */
+    char *pipeline, *mode;
+    char phase[32];           /* "starting", "full-load", "cdc", "stopping", "done", "failed" */
+    char source_position[128];    /* last position read from the source, printable */
+    char committed_position[128]; /* last position the sink committed durably */
+    char last_error[512];
+    int64_t started_us;
+    _Atomic int64_t last_commit_source_us; /* commit time at the source of the last applied txn */
+    _Atomic int64_t last_commit_target_us; /* when we committed it */
+    table_stats *tables;
+    uint32_t ntables;
+    plugin_counter *counters;
+    uint32_t ncounters, counters_capacity;
+} stats;
+
+stats *stats_new(const char *pipeline, const char *mode);
+void stats_free(stats *s);
+/* Adds a table (before the runner starts); returns its index. */
+uint32_t stats_add_table(stats *s, const char *schema, size_t schema_len, const char *name,
+                         size_t name_len, uint64_t estimated_rows);
+void stats_set_phase(stats *s, const char *phase);
+void stats_set_text(stats *s, char *field, size_t size, const char *value);
+void stats_plugin_count(stats *s, const char *plugin, const char *counter, uint64_t n);
+
+int64_t now_us(void);      /* wall clock, microseconds since the epoch */
+int64_t monotonic_us(void);
+
+#endif
