@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds the normal and the
+# sanitizer (ASan + UBSan, with LeakSanitizer) builds, and runs ctest in both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+bash scripts/build.sh --asan
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== tests: build (RelWithDebInfo)"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== tests: build-asan (AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer)"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}
+(cd build-asan && ctest --output-on-failure -j"$jobs" -LE no-asan)
