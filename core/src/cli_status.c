@@ -151,7 +151,11 @@ int cli_status(int argc, char **argv)
             report_error(&err);
             return EXIT_USAGE;
         }
-        snprintf(path, sizeof path, "%s/%s/status.json", dir, first);
+        if (snprintf(path, sizeof path, "%s/%s/status.json", dir, first) >= (int)sizeof path) {
+            error_set(&err, SLUICE_FATAL, "state directory path is too long");
+            report_error(&err);
+            return EXIT_STATE;
+        }
     }
     size_t len;
     char *text = read_file(path, &len, &err);

@@ -35,7 +35,7 @@ void loader_free_path(char **dirs);
 
 /*
  * Loads plugin `name` ("generator", "source-pg", or a path containing '/')
- * looking for NAME.so and sluice-NAME.so... in each dir. want_kind 0 accepts
+ * looking for NAME.so in each dir. want_kind 0 accepts
  * any kind; otherwise a plugin of another kind is refused. On failure returns
  * NULL and fills err (message / detail / hint).
  */
