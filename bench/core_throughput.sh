@@ -41,7 +41,7 @@ for s in "${shapes[@]}"; do
     cat > bench.lua <<LUA
 return { name = "bench", mode = "full-load",
   source = { plugin = "generator", $opts },
-  target = { plugin = "capture", null = true },
+  target = { plugin = "capture", null = true, path = "unused" },
   settings = { MaxFullLoadSubTasks = 1, StatusIntervalMs = 60000 } }
 LUA
     start=$(date +%s.%N)

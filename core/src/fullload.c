@@ -18,7 +18,7 @@
 
 typedef struct load_table {
     const sluice_table *table;
-    table_progress *tp;
+    uint32_t progress_index; /* into r->prog.tables (an array that may move as it grows) */
     int32_t stat;
     sluice_chunk_list chunks; /* empty: one chunk, the whole table */
     uint32_t nchunks;
@@ -152,15 +152,16 @@ static void chunk_finished(load_plan *plan, load_table *lt)
     sluice_error err;
     error_init(&err);
     pthread_mutex_lock(&r->prog_lock);
-    lt->tp->loaded = 1;
-    lt->tp->rows = atomic_load(&ts->rows_loaded);
+    table_progress *tp = &r->prog.tables[lt->progress_index];
+    tp->loaded = 1;
+    tp->rows = atomic_load(&ts->rows_loaded);
     int rc = progress_save(&r->paths, &r->prog, &err);
     pthread_mutex_unlock(&r->prog_lock);
     if (rc != 0)
         runner_fail(r, EXIT_STATE, &err);
     else
         report_log(SLUICE_LOG_INFO, "full load: table \"%s\" loaded, %llu rows", ts->name,
-                   (unsigned long long)lt->tp->rows);
+                   (unsigned long long)atomic_load(&ts->rows_loaded));
 }
 
 static void write_batch(lane *ln, plugin_instance *sink, transform_chain *chain,
@@ -295,11 +296,12 @@ static int plan_load(runner *r, load_plan *plan)
     plan->tables = calloc(r->ntables ? r->ntables : 1, sizeof *plan->tables);
     if (!plan->tables)
         return -1;
+    for (uint32_t i = 0; i < r->ntables; i++) /* every entry first: the array may move */
+        if (!progress_table(&r->prog, r->stats->tables[i].name))
+            return -1;
     for (uint32_t i = 0; i < r->ntables; i++) {
         table_stats *ts = &r->stats->tables[i];
         table_progress *tp = progress_table(&r->prog, ts->name);
-        if (!tp)
-            return -1;
         if (tp->loaded) {
             atomic_store(&ts->state, TABLE_LOADED);
             atomic_store(&ts->rows_loaded, tp->rows);
@@ -319,7 +321,7 @@ static int plan_load(runner *r, load_plan *plan)
         }
         load_table *lt = &plan->tables[plan->ntables++];
         lt->table = r->tables[i];
-        lt->tp = tp;
+        lt->progress_index = (uint32_t)(tp - r->prog.tables);
         lt->stat = (int32_t)i;
         if (plan_chunks(r, lt, &err) != 0) {
             runner_fail(r, EXIT_SOURCE, &err);
@@ -392,6 +394,12 @@ int run_full_load(runner *r)
     int complete = rc == 0 && !atomic_load(&r->failed);
     for (uint32_t i = 0; complete && i < r->ntables; i++)
         complete = progress_table(&r->prog, r->stats->tables[i].name)->loaded;
+    if (!complete && !atomic_load(&r->stop) && !atomic_load(&r->table_errors)) {
+        /* every table should have loaded or failed visibly; never end "done" silently */
+        sluice_error err;
+        error_set(&err, SLUICE_FATAL, "full load ended with tables neither loaded nor failed");
+        runner_fail(r, EXIT_INTERNAL, &err);
+    }
     plan_free(&plan);
     return complete ? 0 : -1;
 }

@@ -165,18 +165,20 @@ static int check_mode_callbacks(runner *r, sluice_error *err)
     return -1;
 }
 
-static int parse_until(runner *r, const char *text, sluice_error *err)
+/* Parses a position the user gave (what: "--until", "CdcStartPosition"). */
+static int parse_position(runner *r, const char *what, const char *text, sluice_position *out,
+                          sluice_error *err)
 {
     if (!text || !text[0])
         return 0;
     if (!r->source->vt.source.position_parse) {
         error_set(err, SLUICE_FATAL, "source plugin \"%s\" cannot parse positions",
                   r->source->info.name);
-        error_detail(err, "--until and StopAtPosition need the position_parse callback.");
+        error_detail(err, "%s needs the position_parse callback, which the plugin lacks.", what);
         return -1;
     }
-    if (r->source->vt.source.position_parse(text, &r->until, err) != SLUICE_OK) {
-        error_prefix(err, "invalid stop position \"%s\"", text);
+    if (r->source->vt.source.position_parse(text, out, err) != SLUICE_OK) {
+        error_prefix(err, "invalid %s position", what);
         return -1;
     }
     return 0;
@@ -259,7 +261,9 @@ static int setup(runner *r, const run_options *opts, sluice_error *err)
         return rc;
     if (check_mode_callbacks(r, err) != 0)
         return EXIT_PLUGIN;
-    if (parse_until(r, opts->until ? opts->until : r->set.stop_at_position, err) != 0)
+    if (parse_position(r, opts->until ? "--until" : "StopAtPosition",
+                       opts->until ? opts->until : r->set.stop_at_position, &r->until, err) != 0 ||
+        parse_position(r, "CdcStartPosition", r->set.cdc_start_position, &r->cdc_start, err) != 0)
         return EXIT_CONFIG;
     if (open_state(r, opts, err) != 0)
         return EXIT_STATE;
@@ -335,7 +339,9 @@ static const sluice_position *cdc_start(runner *r, const sluice_position *checkp
 {
     if (checkpoint->len)
         return checkpoint;
-    return &r->prog.snapshot; /* the full load's snapshot, or nothing: "from now" */
+    if (r->prog.snapshot.len)
+        return &r->prog.snapshot; /* right after the full load's snapshot */
+    return &r->cdc_start;         /* cdc-only: the user's start, or len 0: from now */
 }
 
 static int begin_snapshot(runner *r, sluice_error *err)

@@ -60,6 +60,7 @@ typedef struct runner {
     sluice_snapshot snapshot;
     int have_snapshot;
     sluice_position until;
+    sluice_position cdc_start;   /* CdcStartPosition, parsed; len 0 when unset */
 } runner;
 
 /* Runs the pipeline; returns the process exit code. */

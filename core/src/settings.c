@@ -27,6 +27,9 @@ static const sluice_option setting_list[] = {
             "colon-separated folders searched for plugins before the defaults"),
     SETTING("StopAtPosition", SLUICE_OPTION_STRING, NULL, NULL, stop_at_position,
             "end change capture once this source position is committed (as --until)"),
+    SETTING("CdcStartPosition", SLUICE_OPTION_STRING, NULL, NULL, cdc_start_position,
+            "cdc-only: stream changes committed after this position when the target has "
+            "no checkpoint yet (default: from now)"),
     SETTING("FlushIntervalMs", SLUICE_OPTION_INT, "1000", NULL, flush_interval_ms,
             "in CDC, commit applied transactions at least this often"),
     SETTING("StatusIntervalMs", SLUICE_OPTION_INT, "1000", NULL, status_interval_ms,

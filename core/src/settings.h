@@ -18,6 +18,7 @@ typedef struct settings {
     const char *state_dir;          /* StateDir */
     const char *plugin_path;        /* PluginPath */
     const char *stop_at_position;   /* StopAtPosition: end CDC after this position */
+    const char *cdc_start_position; /* CdcStartPosition: cdc-only start without a checkpoint */
     int64_t flush_interval_ms;      /* FlushIntervalMs: commit at least this often in CDC */
     int64_t status_interval_ms;     /* StatusIntervalMs: status file and progress refresh */
     int64_t retry_limit;            /* RetryLimit: tries of a call that returns RETRY */

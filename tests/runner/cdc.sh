@@ -15,8 +15,8 @@ first=$(grep -m1 $'^C\t' cdc.journal | cut -f2)
 pass "the stream starts right after the snapshot position"
 
 grep -q '"phase": "done"' .sluice/cdc/status.json || fail "status file phase is not done"
-grep -q '"committed_position": "3000"' .sluice/cdc/status.json || {
-  grep committed_position .sluice/cdc/status.json; fail "committed position is not 3000"; }
+grep -q '"committed_position": "txn/3000"' .sluice/cdc/status.json || {
+  grep committed_position .sluice/cdc/status.json; fail "committed position is not txn/3000"; }
 pass "status file shows phase done and committed position 3000"
 
 # Restart after the end: resumes from the sink's checkpoint, applies nothing twice.

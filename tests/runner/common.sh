@@ -24,7 +24,7 @@ return {
   mode = "$2",
   source = { plugin = "generator", $3 },
   target = { plugin = "capture", $4 },
-  settings = { StatusIntervalMs = 100, $5 },
+  settings = { StatusIntervalMs = 100, ${5:-} },
 }
 LUA
 }

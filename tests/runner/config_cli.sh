@@ -23,7 +23,6 @@ return {
   mode = "full-load",
   source = { plugin = "generator", rows = "many" },
   target = { plugin = "capture", path = "t.journal" },
-  settings = { MaxFullLoadSubTask = 2 },
 }
 LUA
 rc=0; "$SLUICE" run type.lua > type.log 2>&1 || rc=$?
@@ -33,6 +32,7 @@ grep -q 'type.lua:3: option "rows" of source plugin "generator" must be an integ
 pass "wrong option type: file:line, exit 3"
 
 sed -i 's/rows = "many"/rows = 5/' type.lua
+sed -i 's/^}/  settings = { MaxFullLoadSubTask = 2 },\n}/' type.lua
 rc=0; "$SLUICE" run type.lua > type2.log 2>&1 || rc=$?
 [ "$rc" = 3 ] || { cat type2.log; fail "exit $rc for an unknown setting"; }
 grep -q 'type.lua:5: unrecognized option "MaxFullLoadSubTask"' type2.log &&
