@@ -262,6 +262,12 @@ int run_cdc(runner *r, const sluice_position *from)
     char text[128] = "the current position";
     if (from->len)
         position_text(r, from, text, sizeof text);
+    if (r->until.len && from->len &&
+        r->source->vt.source.position_compare(from, &r->until) >= 0) {
+        report_log(SLUICE_LOG_INFO, "change capture: already at %s, at or past the stop "
+                   "position; nothing to do", text);
+        return 0;
+    }
     report_log(SLUICE_LOG_INFO, "change capture: streaming from %s", text);
     stats_set_phase(r->stats, "cdc");
     if (INVOKE(src, source, stream_start, NULL, &err, src->handle, from, &err) != SLUICE_OK) {

@@ -3,28 +3,43 @@
 # restart: the target converges to the source, nothing lost, nothing doubled.
 . "$(dirname "$0")/common.sh"
 
-gen='tables = 4, rows = 30000, txns = 6000, ops_per_txn = 5, history = 10, chunk_rows = 8000'
-args=(--tables 4 --rows 30000 --txns 6000 --ops-per-txn 5 --history 10)
-write_pipeline kr.lua full-load-and-cdc "$gen" 'path = "kr.journal", delay_ms = 2' \
+gen='tables = 4, rows = 30000, txns = 20000, ops_per_txn = 5, history = 10, chunk_rows = 8000'
+args=(--tables 4 --rows 30000 --txns 20000 --ops-per-txn 5 --history 10)
+write_pipeline kr.lua full-load-and-cdc "$gen" 'path = "kr.journal", delay_ms = 4' \
   'BatchRows = 200, FullLoadChunkRows = 8000, MaxFullLoadSubTasks = 2, FlushIntervalMs = 5'
 
-kills=0
-for attempt in $(seq 1 40); do
+phase() { grep -o '"phase": "[a-z-]*"' .sluice/kr/status.json 2>/dev/null | cut -d'"' -f4; }
+
+# Kills 1-3 land during the full load; later ones wait until the run is in CDC,
+# then strike at a different moment each time.
+load_kills=0 cdc_kills=0
+for attempt in $(seq 1 25); do
   "$SLUICE" run kr.lua >> run.log 2>&1 &
   pid=$!
-  # kill after 0.2 .. 1.4 s, a different moment each time
-  sleep "0.$(( (attempt * 37) % 9 + 2 ))"
+  if [ "$attempt" -le 3 ]; then
+    sleep "0.$(( attempt * 2 + 1 ))"
+  else
+    for _ in $(seq 1 300); do
+      [ "$(phase)" = cdc ] && break
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    sleep "0.$(( (attempt * 37) % 7 + 1 ))"
+  fi
   if kill -0 "$pid" 2>/dev/null; then
+    was=$(phase)
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    kills=$((kills + 1))
-    "$REPLAY" kr.journal > /dev/null || fail "journal inconsistent after kill $kills"
+    if [ "$was" = cdc ]; then cdc_kills=$((cdc_kills + 1)); else load_kills=$((load_kills + 1)); fi
+    "$REPLAY" kr.journal > /dev/null || fail "journal inconsistent after a kill -9 in phase $was"
   else
     wait "$pid" || { tail -20 run.log; fail "run exited non-zero"; }
     break
   fi
 done
-[ "$kills" -ge 3 ] || fail "only $kills kills happened; the test did not exercise resume"
+[ "$load_kills" -ge 1 ] && [ "$cdc_kills" -ge 3 ] ||
+  fail "kills: $load_kills during the full load, $cdc_kills during CDC; the test did not exercise resume"
+kills="$load_kills during the full load and $cdc_kills during CDC"
 # Let the last run finish whatever is left.
 "$SLUICE" run kr.lua >> run.log 2>&1 || { tail -20 run.log; fail "final run exited $?"; }
 check_state kr.journal "${args[@]}"
