@@ -21,8 +21,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 
 # shape name, generator options, total rows
 shapes=(
-  "narrow|tables = 2, rows = 2500000, columns = 2|5000000"
-  "wide|tables = 2, rows = 250000, columns = 32, wide = true|500000"
+  "narrow|tables = 2, rows = 10000000, columns = 4|20000000"
+  "wide|tables = 2, rows = 500000, columns = 32, wide = true|1000000"
 )
 
 printf '| shape | rows | direct rows/s (limit) | pipeline rows/s | pipeline ns/row | pipeline / limit |\n'
@@ -56,4 +56,5 @@ LUA
     'BEGIN {printf "| %s | %d | %.0f | %.0f | %.0f | %.2f |\n", n, t, d, p, 1e9/p, p/d}'
 done
 echo
-echo "runs per figure: $runs (medians); direct: $(tr '\n' ' ' < direct.txt | head -c 0)bench/source_direct.c; pipeline: sluice run, 1 lane"
+echo "medians of $runs runs; narrow = id, n1, s1, n2 (bigint, bigint, ~20-byte text, bigint);"
+echo "wide = 32 columns with 100-399-byte texts; pipeline = sluice run, one lane, null capture sink"
