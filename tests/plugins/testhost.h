@@ -1,9 +1,6 @@
 /*
- * What the plugin vtable tests need from a host, in two implementations:
- *   fakehost.c  a minimal fake of the host API table (no core code at all);
- *   corehost.c  the core's own host table (core/src/host.c, from sluice_core).
- * Both keep the ABI's rules: arena memory per batch, emit NULL when full,
- * length-delimited strings.
+ * What the plugin vtable tests need from a host: corehost.c implements it over
+ * the core's own host table (core/src/host.c, from sluice_core).
  */
 #ifndef TESTHOST_H
 #define TESTHOST_H

@@ -1,8 +1,7 @@
 /*
  * The generator and capture plugins driven through their vtables, loaded with
- * dlopen, without the runner. Built twice: test_fakehost gives them a FAKE host
- * table (fakehost.c), test_corehost the core's own (corehost.c).
- * Usage: test_fakehost generator|capture|pipeline PLUGIN_DIR WORK_DIR
+ * dlopen, without the runner, with the core's own host table (corehost.c).
+ * Usage: test_corehost generator|capture|pipeline PLUGIN_DIR WORK_DIR
  *   generator  options, discover, snapshot, chunks, stream, positions, acks
  *   capture    journal records, flush/commit boundaries, torn-tail recovery, fail_at
  *   pipeline   generator -> capture with a simulated kill -9 and restart; the
@@ -956,7 +955,7 @@ static int run_pipeline(const char *dir, const char *work)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: test_fakehost generator|capture|pipeline PLUGIN_DIR WORK_DIR\n");
+        fprintf(stderr, "usage: test_corehost generator|capture|pipeline PLUGIN_DIR WORK_DIR\n");
         return 2;
     }
     printf("note: this test drives the plugins through %s\n", th_name());
