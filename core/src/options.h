@@ -20,7 +20,14 @@ void *options_fill(const sluice_options *opts, const config_section *s, const ch
                    const char *what, sluice_error *err);
 void options_free(const sluice_options *opts, void *block);
 
-/* Levenshtein distance, for "did you mean". */
+/* Levenshtein distance, for "did you mean"; swapping two adjacent characters
+   counts as one edit ("hots" is 1 from "host"). */
 size_t options_edit_distance(const char *a, const char *b);
+
+/* The name nearest to word when it is close enough to be a likely typo, else NULL. */
+const char *options_nearest(const char *word, const char *const *names, size_t n);
+
+/* Writes names as `"a", "b" and "c"` into buf (NUL-terminated, truncated to size). */
+void options_join(const char *const *names, size_t n, char *buf, size_t size);
 
 #endif

@@ -12,6 +12,9 @@
 void secret_register(const char *value, size_t len);
 /* Copies text into buf (NUL-terminated, truncated to size) with every secret masked. */
 void secret_redact(const char *text, char *buf, size_t size);
+/* A malloc'd copy of text with every secret masked (the mask may be longer than
+   the secret, so this never truncates); NULL when out of memory. */
+char *secret_redact_dup(const char *text);
 /* Frees the registry (at exit, for leak checkers). */
 void secret_forget_all(void);
 

@@ -83,13 +83,9 @@ int status_write(stats *s, const char *path, sluice_error *err)
     if (!text)
         return error_set(err, SLUICE_ERROR, "out of memory"), -1;
     /* The status file is a place users paste into tickets: redact it like the log. */
-    size_t size = strlen(text) + 1;
-    char *clean = malloc(size);
-    int rc = -1;
-    if (clean) {
-        secret_redact(text, clean, size);
-        rc = write_file_atomic(path, clean, strlen(clean), err);
-    }
+    char *clean = secret_redact_dup(text);
+    int rc = clean ? write_file_atomic(path, clean, strlen(clean), err)
+                   : (error_set(err, SLUICE_ERROR, "out of memory"), -1);
     free(clean);
     free(text);
     return rc;
