@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config liblua5.4-dev libjansson-dev
-          libclang-rt-14-dev valgrind procps util-linux python3)
+          libclang-rt-14-dev clang valgrind procps util-linux python3
+          libpq-dev postgresql-15 postgresql-client-15)
 
 missing=()
 for p in "${packages[@]}"; do
