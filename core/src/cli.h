@@ -4,6 +4,7 @@
 
 int cli_plugins(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_cleanup(int argc, char **argv);
 int cli_status(int argc, char **argv);
 
 /* Options every command takes: --log-format plain|json, --verbose. Returns 1 when

@@ -54,20 +54,32 @@ int cli_common_option(int argc, char **argv, int *i)
     return 1;
 }
 
+
 static int usage_error(const char *fmt, const char *arg)
 {
     sluice_error err;
     error_init(&err);
     error_set(&err, SLUICE_FATAL, fmt, arg);
-    error_hint(&err, "Run \"sluice run --help\" for the options.");
+    error_hint(&err, "Run \"sluice COMMAND --help\" for the options.");
     report_error(&err);
     return EXIT_USAGE;
 }
 
-int cli_run(int argc, char **argv)
+static void cleanup_usage(FILE *out)
 {
-    run_options opts = {NULL, NULL, -1};
-    const char *path = NULL;
+    fprintf(out,
+            "usage: sluice cleanup [--state-dir DIR] PIPELINE.lua\n"
+            "\n"
+            "Drops what the pipeline created on its servers (for PostgreSQL: the replication\n"
+            "slot and the publication it made; the sink's checkpoint table) and forgets\n"
+            "its full-load progress, so a finished migration leaves no WAL-retaining slot\n"
+            "behind. The next `sluice run` starts from scratch.\n");
+}
+
+/* The shared argument loop of run and cleanup; returns -1 when done, else an exit code. */
+static int parse_args(int argc, char **argv, run_options *opts, const char **path,
+                      void (*usage)(FILE *), int allow_run_options)
+{
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int common = cli_common_option(argc, argv, &i);
@@ -76,26 +88,32 @@ int cli_run(int argc, char **argv)
         if (common)
             continue;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            run_usage(stdout);
+            usage(stdout);
             return EXIT_OK;
-        } else if (strcmp(a, "--until") == 0 && i + 1 < argc) {
-            opts.until = argv[++i];
         } else if (strcmp(a, "--state-dir") == 0 && i + 1 < argc) {
-            opts.state_dir = argv[++i];
-        } else if (strcmp(a, "--progress") == 0) {
-            opts.progress_tty = 1;
-        } else if (strcmp(a, "--no-progress") == 0) {
-            opts.progress_tty = 0;
+            opts->state_dir = argv[++i];
+        } else if (allow_run_options && strcmp(a, "--until") == 0 && i + 1 < argc) {
+            opts->until = argv[++i];
+        } else if (allow_run_options && strcmp(a, "--progress") == 0) {
+            opts->progress_tty = 1;
+        } else if (allow_run_options && strcmp(a, "--no-progress") == 0) {
+            opts->progress_tty = 0;
         } else if (a[0] == '-') {
-            return usage_error("unrecognized option \"%s\" for sluice run", a);
-        } else if (path) {
+            return usage_error("unrecognized option \"%s\"", a);
+        } else if (*path) {
             return usage_error("unexpected argument \"%s\": give one pipeline file", a);
         } else {
-            path = a;
+            *path = a;
         }
     }
-    if (!path)
+    if (!*path)
         return usage_error("%s", "no pipeline file given");
+    return -1;
+}
+
+static int with_pipeline(const char *path, const run_options *opts,
+                         int (*action)(pipeline_config *, const run_options *))
+{
     sluice_error err;
     error_init(&err);
     pipeline_config *cfg = config_load(path, &err);
@@ -103,7 +121,23 @@ int cli_run(int argc, char **argv)
         report_error(&err);
         return EXIT_CONFIG;
     }
-    int rc = runner_run(cfg, &opts);
+    int rc = action(cfg, opts);
     config_free(cfg);
     return rc;
+}
+
+int cli_cleanup(int argc, char **argv)
+{
+    run_options opts = {NULL, NULL, -1};
+    const char *path = NULL;
+    int rc = parse_args(argc, argv, &opts, &path, cleanup_usage, 0);
+    return rc >= 0 ? rc : with_pipeline(path, &opts, runner_cleanup);
+}
+
+int cli_run(int argc, char **argv)
+{
+    run_options opts = {NULL, NULL, -1};
+    const char *path = NULL;
+    int rc = parse_args(argc, argv, &opts, &path, run_usage, 1);
+    return rc >= 0 ? rc : with_pipeline(path, &opts, runner_run);
 }

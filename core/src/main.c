@@ -30,6 +30,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", "run a pipeline: full load and/or change capture", cli_run},
     {"status", "show a pipeline's status file", cli_status},
+    {"cleanup", "drop the slot/publication a pipeline created; forget its progress", cli_cleanup},
     {"plugins", "list the plugins found, or --describe NAME for its options", cli_plugins},
     {"version", "print the version and plugin ABI", cli_version},
     {"help", "this text", cli_help},

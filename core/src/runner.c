@@ -6,6 +6,7 @@
  */
 #include "runner.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,7 +234,9 @@ static int discover(runner *r, sluice_error *err)
     return 0;
 }
 
-static int setup(runner *r, const run_options *opts, sluice_error *err)
+/* Settings, plugins, their options and the state directory: all a command needs
+   before it opens any plugin instance. Returns 0 or an exit code. */
+static int setup_plugins(runner *r, const run_options *opts, sluice_error *err)
 {
     if (r->cfg->mappings_ref > 0) {
         error_set(err, SLUICE_FATAL, "%s: the mappings key is not supported by this build",
@@ -267,8 +270,15 @@ static int setup(runner *r, const run_options *opts, sluice_error *err)
         return EXIT_CONFIG;
     if (open_state(r, opts, err) != 0)
         return EXIT_STATE;
-
     r->env = (instance_env){&r->stop, settings_lookup, r->cfg, r->stats, (int)r->set.retry_limit};
+    return 0;
+}
+
+static int setup(runner *r, const run_options *opts, sluice_error *err)
+{
+    int rc = setup_plugins(r, opts, err);
+    if (rc != 0)
+        return rc;
     if (instance_open(&r->main_source, r->source, r->source_config, &r->env, err) != SLUICE_OK)
         return EXIT_SOURCE;
     if (discover(r, err) != 0)
@@ -437,15 +447,69 @@ static void teardown(runner *r)
     pthread_mutex_destroy(&r->prog_lock);
 }
 
+static void runner_init(runner *r, pipeline_config *cfg)
+{
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->lock_fd = -1;
+    pthread_mutex_init(&r->prog_lock, NULL);
+    r->stats = stats_new(cfg->name, cfg->mode);
+    signals_install(&r->stop);
+}
+
+/* Calls a plugin's cleanup callback (ABI 1.1) on a fresh instance, if it has one. */
+static int cleanup_plugin(runner *r, plugin_instance *pi, const loaded_plugin *p, void *config,
+                          sluice_error *err)
+{
+    int has = p->info.kind == SLUICE_KIND_SOURCE
+                  ? SLUICE_HAS(&p->vt.source, sluice_source_vtable, cleanup)
+                  : SLUICE_HAS(&p->vt.sink, sluice_sink_vtable, cleanup);
+    if (!has) {
+        report_log(SLUICE_LOG_INFO, "%s \"%s\" has nothing to clean up (no cleanup callback)",
+                   plugin_kind_name(p->info.kind), p->info.name);
+        return 0;
+    }
+    if (instance_open(pi, p, config, &r->env, err) != SLUICE_OK)
+        return -1;
+    sluice_status st = p->info.kind == SLUICE_KIND_SOURCE
+                           ? INVOKE(pi, source, cleanup, NULL, err, pi->handle, err)
+                           : INVOKE(pi, sink, cleanup, NULL, err, pi->handle, err);
+    return st == SLUICE_OK ? 0 : -1;
+}
+
+int runner_cleanup(pipeline_config *cfg, const run_options *opts)
+{
+    runner r;
+    runner_init(&r, cfg);
+    sluice_error err;
+    error_init(&err);
+    int rc = setup_plugins(&r, opts, &err);
+    if (rc == 0 && cleanup_plugin(&r, &r.main_source, r.source, r.source_config, &err) != 0)
+        rc = EXIT_SOURCE;
+    if (rc == 0 && cleanup_plugin(&r, &r.main_sink, r.sink, r.sink_config, &err) != 0)
+        rc = EXIT_TARGET;
+    if (rc == 0) {
+        /* the pipeline starts over next time: forget its full-load progress */
+        if (unlink(r.paths.progress) != 0 && errno != ENOENT) {
+            error_set(&err, SLUICE_FATAL, "could not remove file \"%s\": %s", r.paths.progress,
+                      strerror(errno));
+            rc = EXIT_STATE;
+        }
+        unlink(r.paths.status);
+    }
+    if (rc != 0)
+        report_error(&err);
+    else
+        report_log(SLUICE_LOG_INFO, "pipeline \"%s\" cleaned up; a new run starts from scratch",
+                   cfg->name);
+    teardown(&r);
+    return rc;
+}
+
 int runner_run(pipeline_config *cfg, const run_options *opts)
 {
     runner r;
-    memset(&r, 0, sizeof r);
-    r.cfg = cfg;
-    r.lock_fd = -1;
-    pthread_mutex_init(&r.prog_lock, NULL);
-    r.stats = stats_new(cfg->name, cfg->mode);
-    signals_install(&r.stop);
+    runner_init(&r, cfg);
 
     sluice_error err;
     error_init(&err);

@@ -65,6 +65,9 @@ typedef struct runner {
 
 /* Runs the pipeline; returns the process exit code. */
 int runner_run(pipeline_config *cfg, const run_options *opts);
+/* `sluice cleanup`: the plugins' cleanup callbacks (slot, publication, checkpoint
+   table), then forgets the full-load progress. Returns the exit code. */
+int runner_cleanup(pipeline_config *cfg, const run_options *opts);
 
 /* Shared by the phases (runner.c). */
 void runner_fail(runner *r, int exit_code, const sluice_error *err);

@@ -26,6 +26,15 @@ rc=0; "$SLUICE" status nosuch > ns.out 2>&1 || rc=$?
 [ "$rc" = 9 ] && grep -q 'could not open file ".sluice/nosuch/status.json"' ns.out || { cat ns.out; fail "status of unknown pipeline"; }
 pass "status of a pipeline that never ran: clear error, exit 9"
 
+"$SLUICE" cleanup st.lua > cleanup.log 2>&1 || { cat cleanup.log; fail "cleanup exited $?"; }
+grep -q 'source "generator": nothing to clean up' cleanup.log &&
+  grep -q 'sink "capture": nothing to clean up' cleanup.log || { cat cleanup.log; fail "cleanup did not call both plugins"; }
+[ ! -e .sluice/st/progress.json ] || fail "cleanup left progress.json"
+"$SLUICE" run st.lua > rerun.log 2>&1 || { cat rerun.log; fail "run after cleanup exited $?"; }
+# the capture sink keeps its journal (and so its checkpoint): the rerun resumes from it
+grep -q "streaming from txn/50" rerun.log || { cat rerun.log; fail "a run after cleanup did not resume from the sink's checkpoint"; }
+pass "sluice cleanup calls both plugins' cleanup and forgets the progress; the sink's checkpoint rules the rerun"
+
 "$SLUICE" --help | grep -q "exit codes" || fail "--help lacks exit codes"
 pass "--help documents the exit codes"
 finish
