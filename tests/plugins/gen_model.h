@@ -26,7 +26,6 @@
 #define GEN_WIDE_MIN_COLUMNS 16
 #define GEN_TEXT_MAX 512   /* longest text value, in bytes */
 #define GEN_POOL_SIZE 4096 /* letters texts are cut from */
-#define GEN_COMMIT_TIME_BASE_US 1700000000000000LL
 #define GEN_XID_BASE 1000
 
 typedef struct gen_params {
@@ -93,12 +92,9 @@ void gen_op_at(const gen_model *m, uint64_t txn, uint32_t j, gen_op *out);
 uint64_t gen_row_d(const gen_model *m, uint32_t table, int64_t id);
 void gen_row_of_d(const gen_model *m, uint64_t d, uint32_t *table, int64_t *id);
 
-/* Deterministic BEGIN/COMMIT facts of a transaction. */
+/* The transaction id of a transaction. (Its commit time is the wall clock when the
+   generator emits it, as a live database's would be, so lag figures make sense.) */
 static inline uint64_t gen_txn_xid(uint64_t txn) { return GEN_XID_BASE + txn; }
-static inline int64_t gen_txn_time_us(uint64_t txn)
-{
-    return GEN_COMMIT_TIME_BASE_US + (int64_t)txn * 1000;
-}
 
 /* ---- the state after a number of transactions ---- */
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sluice/sluice.h>
 
@@ -507,13 +508,20 @@ static sluice_status gen_stream_start(void *instance, const sluice_position *fro
     return SLUICE_OK;
 }
 
+static int64_t wall_clock_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int emit_begin(generator *g, sluice_batch *b, uint64_t txn)
 {
     sluice_event *e = g->host->emit(b, SLUICE_OP_BEGIN, NULL, 0);
     if (!e)
         return 0;
     e->xid = gen_txn_xid(txn);
-    e->commit_time_us = gen_txn_time_us(txn);
+    e->commit_time_us = wall_clock_us();
     return 1;
 }
 
@@ -523,7 +531,7 @@ static int emit_commit(generator *g, sluice_batch *b, uint64_t txn)
     if (!e || !e->position)
         return 0;
     e->xid = gen_txn_xid(txn);
-    e->commit_time_us = gen_txn_time_us(txn);
+    e->commit_time_us = wall_clock_us();
     pos_set(e->position, txn);
     if (txn > g->horizon)
         g->horizon = txn;

@@ -352,7 +352,7 @@ static void check_event(stream_check *s, const sluice_event *e)
     uint64_t k = s->next_txn;
     switch (e->op) {
     case SLUICE_OP_BEGIN:
-        s->bad += s->in_txn || e->xid != gen_txn_xid(k) || e->commit_time_us != gen_txn_time_us(k);
+        s->bad += s->in_txn || e->xid != gen_txn_xid(k) || e->commit_time_us < 1700000000000000 /* 2023: a wall-clock time */;
         s->in_txn = 1;
         s->ops = 0;
         break;
