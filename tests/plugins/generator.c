@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,6 +32,7 @@ typedef struct gen_config {
     int idle;
     int64_t chunk_rows;
     int64_t fail_at_row;
+    const char *ack_log;
 } gen_config;
 
 #define OPT(name, type, def, desc, member) \
@@ -56,6 +58,9 @@ static const sluice_option gen_options[] = {
         chunk_rows),
     OPT("fail_at_row", SLUICE_OPTION_INT, "0",
         "read_chunk fails once this many rows were produced; 0: never", fail_at_row),
+    OPT("ack_log", SLUICE_OPTION_STRING, NULL,
+        "append every acknowledged position to this file (tests check acks never pass the "
+        "target's checkpoint)", ack_log),
 };
 
 /* Where the change stream stands: inside transaction next_txn, at phase. */
@@ -621,6 +626,17 @@ static sluice_status gen_stream_read(void *instance, sluice_batch *b, sluice_err
 }
 
 /* Refuses positions never handed out: an exactly-once check on the core. */
+/* One line per acknowledgement, written before ack returns (a record of what
+   the core let the source release). */
+static int append_ack(const char *path, uint64_t txn)
+{
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return -1;
+    int rc = fprintf(f, "%" PRIu64 "\n", txn) < 0;
+    return fclose(f) != 0 || rc ? -1 : 0;
+}
+
 static sluice_status gen_ack(void *instance, const sluice_position *committed, sluice_error *err)
 {
     generator *g = instance;
@@ -645,6 +661,9 @@ static sluice_status gen_ack(void *instance, const sluice_position *committed, s
     }
     if (txn > g->acked)
         g->acked = txn;
+    if (g->cfg.ack_log && append_ack(g->cfg.ack_log, txn) != 0)
+        return g->host->error(err, SLUICE_FATAL, "could not append to ack_log \"%s\": %s",
+                              g->cfg.ack_log, strerror(errno));
     g->host->log(g->ctx, SLUICE_LOG_DEBUG, "acknowledged txn/%" PRIu64, txn);
     return SLUICE_OK;
 }

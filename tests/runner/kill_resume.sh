@@ -5,6 +5,7 @@
 
 gen='tables = 4, rows = 30000, txns = 20000, ops_per_txn = 5, history = 10, chunk_rows = 8000'
 args=(--tables 4 --rows 30000 --txns 20000 --ops-per-txn 5 --history 10)
+gen="$gen, ack_log = \"acks.log\""
 write_pipeline kr.lua full-load-and-cdc "$gen" 'path = "kr.journal", delay_ms = 4' \
   'BatchRows = 200, FullLoadChunkRows = 8000, MaxFullLoadSubTasks = 2, FlushIntervalMs = 5'
 
@@ -32,6 +33,10 @@ for attempt in $(seq 1 25); do
     wait "$pid" 2>/dev/null || true
     if [ "$was" = cdc ]; then cdc_kills=$((cdc_kills + 1)); else load_kills=$((load_kills + 1)); fi
     "$REPLAY" kr.journal > /dev/null || fail "journal inconsistent after a kill -9 in phase $was"
+    # The source was never told to release more than the target had committed.
+    acked=$( (sort -n acks.log 2>/dev/null || true) | tail -1); acked=${acked:-0}
+    committed=$( (grep $'^C\t' kr.journal || true) | tail -1 | cut -f2); committed=$(( ${committed:-1000} - 1000 ))
+    [ "$acked" -le "$committed" ] || fail "source acknowledged txn/$acked but the target has only txn/$committed"
   else
     wait "$pid" || { tail -20 run.log; fail "run exited non-zero"; }
     break
@@ -44,6 +49,8 @@ kills="$load_kills during the full load and $cdc_kills during CDC"
 "$SLUICE" run kr.lua >> run.log 2>&1 || { tail -20 run.log; fail "final run exited $?"; }
 check_state kr.journal "${args[@]}"
 pass "after $kills kill -9s and restarts the target equals the source"
+[ -s acks.log ] || fail "the source was never acknowledged"
+pass "acknowledgements never passed the target's committed position ($(wc -l < acks.log) acks checked)"
 grep -q "resuming after it" run.log || fail "no run ever resumed CDC after a finished full load"
 pass "runs resumed both the full load and the change stream"
 finish
