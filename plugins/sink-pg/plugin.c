@@ -1,0 +1,209 @@
+/*
+ * sink-pg: writes to a PostgreSQL target. This file holds the options, the
+ * descriptor and the vtable; sinkpg.h says which file does what.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sinkpg.h"
+
+#define OPT(name, type, flags, def, desc, member) \
+    {name, type, flags, def, NULL, desc, offsetof(sinkpg_config, member)}
+
+static const sluice_option sp_options[] = {
+    OPT("conninfo", SLUICE_OPTION_STRING, SLUICE_OPTION_REQUIRED | SLUICE_OPTION_SECRET, NULL,
+        "libpq connection string or postgresql:// URI of the target; PG* variables apply",
+        conninfo),
+    OPT("schema", SLUICE_OPTION_STRING, 0, NULL,
+        "put every table in this schema instead of the source's schema", schema),
+    OPT("checkpoint_table", SLUICE_OPTION_STRING, 0, "sluice.sluice_checkpoint",
+        "schema.table holding each pipeline's committed source position", checkpoint_table),
+    OPT("checkpoint_key", SLUICE_OPTION_STRING, 0, "default",
+        "this pipeline's row in the checkpoint table; pipelines sharing a target need their own",
+        checkpoint_key),
+    OPT("max_group_rows", SLUICE_OPTION_INT, 0, "50000",
+        "commit at the next source COMMIT once a target transaction holds this many changes; 0: "
+        "no limit",
+        max_group_rows),
+    OPT("max_group_ms", SLUICE_OPTION_INT, 0, "0",
+        "commit at the next source COMMIT once a target transaction is this old; 0: at flush only",
+        max_group_ms),
+    OPT("connect_timeout", SLUICE_OPTION_INT, 0, "10",
+        "seconds to wait for a connection unless conninfo or PGCONNECT_TIMEOUT says; 0: no limit",
+        connect_timeout),
+};
+
+static sluice_status bad_option(const sluice_host *host, sluice_error *err, const char *name,
+                                long long value)
+{
+    host->error(err, SLUICE_FATAL, "invalid value for option \"%s\": %lld", name, value);
+    host->error_detail(err, "Option %s must be zero or more.", name);
+    host->error_hint(err, "Change %s in the target section of the pipeline.", name);
+    return SLUICE_FATAL;
+}
+
+static sluice_status check_config(const sluice_host *host, const sinkpg_config *c,
+                                  sluice_error *err)
+{
+    if (c->max_group_rows < 0)
+        return bad_option(host, err, "max_group_rows", c->max_group_rows);
+    if (c->max_group_ms < 0)
+        return bad_option(host, err, "max_group_ms", c->max_group_ms);
+    if (c->connect_timeout < 0)
+        return bad_option(host, err, "connect_timeout", c->connect_timeout);
+    if (!c->conninfo) { /* the core checks it is set; an empty string still means libpq defaults */
+        host->error(err, SLUICE_FATAL, "option \"conninfo\" is required");
+        return SLUICE_FATAL;
+    }
+    if (c->schema && !*c->schema) {
+        host->error(err, SLUICE_FATAL, "option \"schema\" must not be empty");
+        host->error_hint(err, "Leave schema out to keep each table's source schema.");
+        return SLUICE_FATAL;
+    }
+    return SLUICE_OK;
+}
+
+static void sp_close(void *instance)
+{
+    sinkpg *s = instance;
+    if (!s)
+        return;
+    /* Closing the connection rolls back whatever is open there: an unfinished COPY, an
+       uncommitted group of transactions. Nothing that was not flushed survives. */
+    if (s->conn)
+        PQfinish(s->conn);
+    sp_tables_free(s);
+    sp_pipe_free(&s->pipe);
+    sb_free(&s->copy_buf);
+    sb_free(&s->sql);
+    sb_free(&s->vals);
+    free(s->params);
+    free(s->offsets);
+    if (s->password) /* do not leave it in freed memory */
+        memset(s->password, 0, strlen(s->password));
+    free(s->password);
+    if (s->conninfo)
+        memset(s->conninfo, 0, strlen(s->conninfo));
+    free(s->conninfo);
+    free(s->schema);
+    free(s->ck_schema);
+    free(s->ck_name);
+    free(s->ck_key);
+    free(s->ck_qname);
+    free(s);
+}
+
+static sluice_status sp_open(const sluice_host *host, sluice_context *ctx, const void *config,
+                             void **instance, sluice_error *err)
+{
+    const sinkpg_config *cfg = config;
+    sluice_status st = check_config(host, cfg, err);
+    if (st != SLUICE_OK)
+        return st;
+    sinkpg *s = calloc(1, sizeof *s);
+    if (!s)
+        return host->error(err, SLUICE_FATAL, "out of memory");
+    s->host = host;
+    s->ctx = ctx;
+    s->cfg = *cfg; /* the strings are the core's: keep copies */
+    s->conninfo = strdup(cfg->conninfo);
+    s->schema = cfg->schema ? strdup(cfg->schema) : NULL;
+    if (!s->conninfo || (cfg->schema && !s->schema))
+        st = sp_oom(s, err);
+    if (st == SLUICE_OK)
+        st = sp_checkpoint_init(s, err);
+    if (st == SLUICE_OK)
+        st = sp_connect(s, err);
+    s->cfg.conninfo = s->cfg.schema = s->cfg.checkpoint_table = s->cfg.checkpoint_key = NULL;
+    if (st != SLUICE_OK) {
+        sp_close(s);
+        return st;
+    }
+    *instance = s;
+    return SLUICE_OK;
+}
+
+static sluice_status sp_get_checkpoint(void *instance, sluice_position *committed,
+                                       sluice_error *err)
+{
+    sinkpg *s = instance;
+    sluice_status st = sp_checkpoint_read(s, committed, err);
+    if (st == SLUICE_OK) {
+        s->committed = *committed;
+        s->unreported = 0;
+    }
+    return st;
+}
+
+static sluice_status sp_prepare(void *instance, const sluice_table *table, sluice_prep_mode mode,
+                                sluice_error *err)
+{
+    return sp_prepare_table(instance, table, mode, err);
+}
+
+static sluice_status sp_write(void *instance, const sluice_batch *batch, sluice_error *err)
+{
+    return sp_write_rows(instance, batch, err);
+}
+
+static sluice_status sp_finish(void *instance, const sluice_table *table, sluice_error *err)
+{
+    return sp_finish_table(instance, table, err);
+}
+
+static sluice_status sp_apply_cb(void *instance, const sluice_batch *batch, sluice_error *err)
+{
+    return sp_apply(instance, batch, err);
+}
+
+static sluice_status sp_flush_cb(void *instance, sluice_position *committed, sluice_error *err)
+{
+    return sp_flush(instance, committed, err);
+}
+
+static sluice_status sp_cleanup(void *instance, sluice_error *err)
+{
+    sinkpg *s = instance;
+    sluice_status st = sp_ensure_connected(s, err);
+    return st == SLUICE_OK ? sp_checkpoint_cleanup(s, err) : st;
+}
+
+static const sluice_sink_vtable sp_vtable = {
+    .header = SLUICE_HEADER_INIT(sluice_sink_vtable),
+    .open = sp_open,
+    .close = sp_close,
+    .get_checkpoint = sp_get_checkpoint,
+    .prepare_table = sp_prepare,
+    .write_rows = sp_write,
+    .finish_table = sp_finish,
+    .apply = sp_apply_cb,
+    .flush = sp_flush_cb,
+    .cleanup = sp_cleanup,
+};
+
+static const sluice_options sp_option_table = {
+    .header = SLUICE_HEADER_INIT(sluice_options),
+    .option_size = sizeof(sluice_option),
+    .count = sizeof sp_options / sizeof sp_options[0],
+    .options = sp_options,
+    .config_size = sizeof(sinkpg_config),
+};
+
+static const sluice_plugin sp_plugin = {
+    .header = SLUICE_HEADER_INIT(sluice_plugin),
+    .kind = SLUICE_KIND_SINK,
+    .name = "sink-pg",
+    .version = "1.0.0",
+    .description = "PostgreSQL target: COPY for the full load, grouped transactions with the "
+                   "checkpoint for CDC",
+    .options = &sp_option_table,
+    .vtable = &sp_vtable,
+};
+
+SLUICE_PLUGIN_ABI_DEFINE()
+
+SLUICE_EXPORT const sluice_plugin *sluice_plugin_init(const sluice_host *host)
+{
+    (void)host; /* open() receives the host again; nothing global is kept */
+    return &sp_plugin;
+}
