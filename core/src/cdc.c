@@ -20,7 +20,8 @@ typedef struct cdc_run {
     unsigned nbatches;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    sluice_position committed; /* guarded by lock: last flushed position */
+    sluice_position committed; /* guarded by lock: last flushed position (at first: the
+                                  durable start position) */
     uint64_t committed_seq;    /* bumps on every new committed position */
     int applier_done;
 } cdc_run;
@@ -33,8 +34,11 @@ static void sleep_ms(long ms)
 
 /* ---- the reader ---- */
 
-/* Sends the latest committed position to the source, if it moved. */
-static int deliver_ack(cdc_run *c, uint64_t *acked_seq)
+/* Sends the latest committed position to the source when it moved, and again
+   every second even when it did not, so a source can keep its connection alive
+   (PostgreSQL drops a walsender that hears nothing for wal_sender_timeout) while a
+   slow sink holds the reader back. */
+static int deliver_ack(cdc_run *c, uint64_t *acked_seq, int64_t *acked_at)
 {
     runner *r = c->r;
     sluice_position pos;
@@ -42,9 +46,12 @@ static int deliver_ack(cdc_run *c, uint64_t *acked_seq)
     uint64_t seq = c->committed_seq;
     pos = c->committed;
     pthread_mutex_unlock(&c->lock);
-    if (seq == *acked_seq || !r->source->vt.source.ack)
+    int64_t now = monotonic_us();
+    int due = seq != *acked_seq || now - *acked_at >= 1000000;
+    if (!due || !pos.len || !r->source->vt.source.ack)
         return 0;
     *acked_seq = seq;
+    *acked_at = now;
     sluice_error err;
     plugin_instance *src = &r->main_source;
     char where[160];
@@ -95,9 +102,10 @@ static void *reader_main(void *arg)
     plugin_instance *src = &r->main_source;
     sluice_error err;
     uint64_t acked = 0;
+    int64_t acked_at = monotonic_us();
     long idle_ms = 1;
     while (!atomic_load(&r->stop)) {
-        if (deliver_ack(c, &acked) != 0)
+        if (deliver_ack(c, &acked, &acked_at) != 0)
             break;
         int closed;
         sluice_batch *b = queue_pop_timed(&c->free, 100, &closed);
@@ -131,11 +139,11 @@ static void *reader_main(void *arg)
         pthread_mutex_lock(&c->lock);
         int done = c->applier_done;
         pthread_mutex_unlock(&c->lock);
-        if (deliver_ack(c, &acked) != 0 || done)
+        if (deliver_ack(c, &acked, &acked_at) != 0 || done)
             break;
         sleep_ms(20);
     }
-    deliver_ack(c, &acked);
+    deliver_ack(c, &acked, &acked_at);
     return NULL;
 }
 
@@ -281,6 +289,7 @@ int run_cdc(runner *r, const sluice_position *from)
     cdc_run c;
     memset(&c, 0, sizeof c);
     c.r = r;
+    c.committed = *from; /* already durable at the target: safe to acknowledge */
     pthread_mutex_init(&c.lock, NULL);
     pthread_cond_init(&c.changed, NULL);
     c.nbatches = (unsigned)r->set.queue_depth + 2;

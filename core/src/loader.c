@@ -1,6 +1,6 @@
 /*
  * The plugin loader. Order of checks (PostgreSQL's dfmgr.c is the model):
- *   1. dlopen(RTLD_NOW | RTLD_LOCAL): missing libraries and symbols fail here,
+ *   1. dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE): missing libraries and symbols fail here,
  *      not in the middle of a migration, and one plugin's symbols never resolve
  *      another's.
  *   2. sluice_plugin_abi(): the magic string, then the major version alone (the
@@ -449,7 +449,9 @@ loaded_plugin *plugin_load_file(const char *path, sluice_kind want_kind, sluice_
         refuse(err, "out of memory");
         return NULL;
     }
-    p->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_NODELETE: client libraries (libpq, OpenSSL) keep thread-local state and
+       atexit handlers that must outlive dlclose, or the process crashes at exit. */
+    p->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (p->handle == NULL) {
         const char *why = dlerror();
         refuse(err, "could not load plugin \"%s\"", path);

@@ -258,7 +258,8 @@ static int setup_plugins(runner *r, const run_options *opts, sluice_error *err)
     for (size_t i = 0; rc == 0 && i < r->cfg->ntransforms; i++) {
         rc = load_plugin(r, &r->cfg->transforms[i], SLUICE_KIND_TRANSFORM, &r->transforms[i],
                          &r->transform_configs[i], err);
-        r->ntransforms += rc == 0;
+        if (r->transforms[i]) /* loaded, even if its options were refused: teardown unloads it */
+            r->ntransforms = i + 1;
     }
     if (rc != 0)
         return rc;

@@ -56,7 +56,13 @@ sluice_prep_mode settings_prep_mode(const settings *s)
 
 const char *settings_lookup(void *owner, const char *name)
 {
-    const config_value *v = config_find(&((const pipeline_config *)owner)->settings, name);
+    const pipeline_config *cfg = owner;
+    /* Two facts of the pipeline itself, for plugins that behave by mode or need a key. */
+    if (strcmp(name, "mode") == 0)
+        return cfg->mode;
+    if (strcmp(name, "pipeline") == 0)
+        return cfg->name;
+    const config_value *v = config_find(&cfg->settings, name);
     if (v)
         return v->secret ? NULL : v->text;
     for (uint32_t i = 0; i < setting_table.count; i++)
