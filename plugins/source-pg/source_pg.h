@@ -1,0 +1,249 @@
+/*
+ * source-pg: the PostgreSQL source. This header is shared by its files, one
+ * job each (docs/source-pg.md has the user's view):
+ *   plugin.c    options, descriptor, open/close, positions
+ *   conn.c      connections, server names, libpq errors, quoting
+ *   strbuf.c    a growable string for SQL
+ *   prereq.c    prerequisite checks, before anything is created
+ *   catalog.c   discover: tables, columns, keys, replica identity
+ *   types.c     PostgreSQL type -> canonical type
+ *   slot.c      publication, slot, snapshot_begin/attach, cleanup
+ *   copy.c      split_table and the full-load COPY reader
+ *   copytext.c  COPY text fields -> bytes
+ *   relmap.c    RELATION messages -> tables (and reshapes)
+ *   stream.c    START_REPLICATION, stream_read, ack, feedback, heartbeat
+ */
+#ifndef SOURCE_PG_H
+#define SOURCE_PG_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include <sluice/sluice.h>
+
+#include "pgoutput.h"
+
+/* The options, as the core fills them (strings are core-owned). */
+typedef struct pg_config {
+    const char *conninfo;
+    const char *slot;
+    const char *publication;
+    const char *schemas;
+    int64_t heartbeat_interval_ms;
+    int64_t status_interval_ms;
+    const char *copy_format;
+} pg_config;
+
+/* What a column was discovered as: the stream's RELATION messages are compared with it. */
+typedef struct pg_column {
+    uint32_t type_oid;
+    int32_t typmod;
+} pg_column;
+
+/* A discovered table: the catalog's table plus what only the source needs. */
+typedef struct pg_table {
+    const sluice_table *table; /* the newest version (table_reshape makes new ones) */
+    uint32_t oid;
+    char relkind;   /* 'r' or 'p' */
+    char replident; /* 'd', 'f', 'i' or 'n' */
+    int has_pk;
+    int int_key;    /* the single integer primary-key column, or -1 */
+    pg_column *cols;
+    uint32_t ncols;
+} pg_table;
+
+/* What the stream knows about a relation id from its last RELATION message. */
+typedef struct pg_rel {
+    uint32_t relid;
+    int table;          /* index into pgsrc.tables; -1: not a selected table */
+    uint32_t ncols;
+    uint8_t *key;       /* per column: part of the replica identity */
+    int schema_pending; /* the table was reshaped; its SCHEMA event is not sent yet */
+    int warned;
+} pg_rel;
+
+/* The change stream's state (main instance only). */
+typedef struct pg_stream {
+    int started;
+    pgo_decoder dec;
+    pg_rel *rels;
+    size_t nrels, caprels;
+    char *pending;       /* a CopyData message not fully emitted yet (PQfreemem it) */
+    pgo_msg msg;         /* ... decoded: views into `pending` */
+    uint32_t progress;   /* TRUNCATE: relations of `msg` already emitted */
+    int in_txn;
+    uint32_t xid;
+    int64_t begin_time_us;
+    uint64_t acked;      /* the highest position the core acknowledged */
+    uint64_t horizon;    /* the highest position handed out (start or a COMMIT) */
+    int64_t last_status_us;
+    int64_t last_heartbeat_us;
+} pg_stream;
+
+/* COPY of one chunk in progress (worker instances). */
+typedef struct pg_copy {
+    int active;
+    uint64_t source_id;
+    uint32_t index;
+} pg_copy;
+
+/* One instance. The main instance discovers, snapshots, splits and streams;
+   a worker attaches to the snapshot and reads chunks. */
+typedef struct pgsrc {
+    const sluice_host *host;
+    sluice_context *ctx;
+    pg_config cfg;      /* strings below are our own copies */
+    char *conninfo, *slot, *publication, *schemas;
+    PGconn *conn;       /* normal connection */
+    PGconn *repl;       /* replication connection (main instance) */
+    int repl_temp_slot; /* repl holds a temporary snapshot slot: reopen it for streaming */
+    char server[300];   /* "host:port" for messages */
+    sluice_catalog *catalog;
+    pg_table *tables;
+    uint32_t ntables;
+    pg_copy copy;
+    pg_stream stream;
+} pgsrc;
+
+/* ---- strbuf.c ---- */
+
+typedef struct pg_buf {
+    char *data;
+    size_t len, cap;
+    int failed;
+} pg_buf;
+
+void pg_buf_add(pg_buf *b, const char *s, size_t n);
+void pg_buf_addf(pg_buf *b, const char *fmt, ...) SLUICE_PRINTF(2, 3);
+/* Appends a quoted identifier. */
+void pg_buf_ident(pg_buf *b, const char *name, size_t len);
+/* The string, owned by the caller; NULL (and freed) when anything failed. */
+char *pg_buf_take(pg_buf *b);
+
+/* ---- conn.c ---- */
+
+/* Opens a connection from the conninfo option; replication=database when asked. */
+sluice_status pg_connect(pgsrc *s, int replication, PGconn **out, sluice_error *err);
+void pg_set_server(pgsrc *s, PGconn *c);
+/* A failed call: message from fmt, detail from the server or libpq. Returns status. */
+sluice_status pg_fail(pgsrc *s, sluice_error *err, sluice_status status, PGconn *c,
+                      const PGresult *res, const char *fmt, ...) SLUICE_PRINTF(6, 7);
+/* Runs sql with text parameters; NULL after filling err when the result is not `expect`. */
+PGresult *pg_exec(pgsrc *s, PGconn *c, const char *sql, int nparams, const char *const *params,
+                  ExecStatusType expect, const char *what, sluice_error *err);
+/* A quoted identifier ("my ""table"""), malloc'ed; NULL when out of memory. */
+char *pg_quote_ident(const char *name, size_t len);
+/* "schema"."name" of a table, malloc'ed. */
+char *pg_qualified(const sluice_table *t);
+/* A single-quoted literal for replication commands ('it''s'), malloc'ed. */
+char *pg_quote_literal(const char *text);
+int64_t pg_now_us(void);
+sluice_status pg_oom(pgsrc *s, sluice_error *err);
+
+/* ---- prereq.c ---- */
+
+/* Checks for change capture (slot needed: 1 when a new slot must be created). */
+sluice_status pg_check_wal_level(pgsrc *s, sluice_error *err);
+sluice_status pg_check_replication_role(pgsrc *s, sluice_error *err);
+sluice_status pg_check_free_slot(pgsrc *s, int needed, sluice_error *err);
+sluice_status pg_check_identity(pgsrc *s, sluice_error *err);
+/* The publication exists: 1 and whether sluice created it; 0 when it does not exist. */
+sluice_status pg_publication_state(pgsrc *s, int *exists, int *ours, sluice_error *err);
+/* A publication sluice did not create must publish every selected table and operation. */
+sluice_status pg_check_publication(pgsrc *s, sluice_error *err);
+/* All of the above that apply before a slot is made or used. */
+sluice_status pg_check_cdc(pgsrc *s, int new_slots, sluice_error *err);
+
+/* ---- catalog.c ---- */
+
+sluice_status pg_discover(void *instance, sluice_catalog *catalog, sluice_error *err);
+pg_table *pg_table_by_oid(pgsrc *s, uint32_t oid);
+/* An array literal of the selected tables' OIDs ("{1,2,3}"), malloc'ed. */
+char *pg_table_oids(pgsrc *s);
+/* Fills a new version of a table for a RELATION's columns (relmap.c calls it). */
+sluice_status pg_catalog_reshape(pgsrc *s, pg_table *pt, const pgo_relation *rel,
+                                 sluice_error *err);
+
+/* ---- types.c ---- */
+
+/* What types.c needs to know about a type, from pg_type. */
+typedef struct pg_typeinfo {
+    uint32_t oid;
+    char typtype;       /* b, c, d, e, p, r, m */
+    char typcategory;   /* 'A' for arrays */
+    uint32_t typelem;   /* arrays: the element type */
+    uint32_t basetype;  /* domains: the base type */
+    int32_t typtypmod;  /* domains: the base type's typmod */
+} pg_typeinfo;
+
+typedef struct pg_canonical {
+    sluice_type type;
+    int32_t precision, scale;
+    sluice_type element; /* arrays */
+} pg_canonical;
+
+/* Looks types up through `lookup` (a pg_type row by OID) and maps them. */
+typedef int (*pg_type_lookup_fn)(void *ctx, uint32_t oid, pg_typeinfo *out);
+void pg_map_type(uint32_t oid, int32_t typmod, pg_type_lookup_fn lookup, void *ctx,
+                 pg_canonical *out);
+int pg_type_is_int(sluice_type t);
+
+/* ---- slot.c ---- */
+
+sluice_status pg_snapshot_begin(void *instance, sluice_position *at, sluice_snapshot *snapshot,
+                                sluice_error *err);
+sluice_status pg_snapshot_attach(void *instance, const sluice_snapshot *snapshot,
+                                 sluice_error *err);
+sluice_status pg_cleanup(void *instance, sluice_error *err);
+/* Creates the publication when missing (or adds tables to ours); *created says whether
+   this call created it. */
+sluice_status pg_ensure_publication(pgsrc *s, int *created, sluice_error *err);
+sluice_status pg_drop_publication(pgsrc *s, sluice_error *err);
+/* The slot as pg_replication_slots shows it. */
+typedef struct pg_slot_info {
+    int exists;
+    int logical, pgoutput, this_db, active, temporary;
+    int active_pid;
+    uint64_t confirmed_flush;
+    char database[128];
+} pg_slot_info;
+sluice_status pg_slot_info_get(pgsrc *s, pg_slot_info *out, sluice_error *err);
+/* CREATE_REPLICATION_SLOT <slot> on s->repl, exporting a snapshot into snap when given. */
+sluice_status pg_create_slot(pgsrc *s, sluice_snapshot *snap, uint64_t *lsn, sluice_error *err);
+/* Validates an existing slot for use by this pipeline. */
+sluice_status pg_slot_usable(pgsrc *s, const pg_slot_info *si, sluice_error *err);
+/* The mode the core runs ("full-load", ...), or NULL when the core does not say. */
+const char *pg_mode(pgsrc *s);
+
+/* ---- copy.c / copytext.c ---- */
+
+sluice_status pg_split_table(void *instance, const sluice_table *table, uint32_t want,
+                             sluice_chunk_list *out, sluice_error *err);
+sluice_status pg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_batch *batch,
+                            sluice_error *err);
+void pg_copy_reset(pgsrc *s);
+/* Unescapes one COPY text field of n bytes into out (room for n); returns its length. */
+size_t pg_copy_unescape(const char *in, size_t n, char *out);
+/* Parses a decimal integer (the whole text); 0 on success. */
+int pg_parse_int64(const char *p, size_t n, int64_t *out);
+
+/* ---- relmap.c ---- */
+
+pg_rel *pg_rel_find(pg_stream *st, uint32_t relid);
+/* A RELATION message: record it, and reshape the table when its columns changed. */
+sluice_status pg_rel_update(pgsrc *s, const pgo_relation *rel, sluice_error *err);
+void pg_rels_free(pg_stream *st);
+
+/* ---- stream.c ---- */
+
+sluice_status pg_stream_start(void *instance, const sluice_position *from, sluice_error *err);
+sluice_status pg_stream_read(void *instance, sluice_batch *batch, sluice_error *err);
+sluice_status pg_ack(void *instance, const sluice_position *committed, sluice_error *err);
+void pg_stream_close(pgsrc *s);
+
+/* ---- positions (plugin.c) ---- */
+
+void pg_pos_set(sluice_position *p, uint64_t lsn);
+int pg_pos_get(const sluice_position *p, uint64_t *lsn);
+
+#endif
