@@ -234,9 +234,7 @@ static int discover(runner *r, sluice_error *err)
     return 0;
 }
 
-/* Settings, plugins, their options and the state directory: all a command needs
-   before it opens any plugin instance. Returns 0 or an exit code. */
-static int setup_plugins(runner *r, const run_options *opts, sluice_error *err)
+int runner_setup_plugins(runner *r, const run_options *opts, sluice_error *err)
 {
     if (r->cfg->mappings_ref > 0) {
         error_set(err, SLUICE_FATAL, "%s: the mappings key is not supported by this build",
@@ -277,7 +275,7 @@ static int setup_plugins(runner *r, const run_options *opts, sluice_error *err)
 
 static int setup(runner *r, const run_options *opts, sluice_error *err)
 {
-    int rc = setup_plugins(r, opts, err);
+    int rc = runner_setup_plugins(r, opts, err);
     if (rc != 0)
         return rc;
     if (instance_open(&r->main_source, r->source, r->source_config, &r->env, err) != SLUICE_OK)
@@ -418,7 +416,7 @@ static int run_phases(runner *r)
     return run_cdc(r, cdc_start(r, &checkpoint));
 }
 
-static void teardown(runner *r)
+void runner_teardown(runner *r)
 {
     chain_close(&r->main_chain);
     instance_close(&r->main_sink);
@@ -448,7 +446,7 @@ static void teardown(runner *r)
     pthread_mutex_destroy(&r->prog_lock);
 }
 
-static void runner_init(runner *r, pipeline_config *cfg)
+void runner_init(runner *r, pipeline_config *cfg)
 {
     memset(r, 0, sizeof *r);
     r->cfg = cfg;
@@ -484,7 +482,7 @@ int runner_cleanup(pipeline_config *cfg, const run_options *opts)
     runner_init(&r, cfg);
     sluice_error err;
     error_init(&err);
-    int rc = setup_plugins(&r, opts, &err);
+    int rc = runner_setup_plugins(&r, opts, &err);
     if (rc == 0 && cleanup_plugin(&r, &r.main_source, r.source, r.source_config, &err) != 0)
         rc = EXIT_SOURCE;
     if (rc == 0 && cleanup_plugin(&r, &r.main_sink, r.sink, r.sink_config, &err) != 0)
@@ -503,7 +501,7 @@ int runner_cleanup(pipeline_config *cfg, const run_options *opts)
     else
         report_log(SLUICE_LOG_INFO, "pipeline \"%s\" cleaned up; a new run starts from scratch",
                    cfg->name);
-    teardown(&r);
+    runner_teardown(&r);
     return rc;
 }
 
@@ -517,7 +515,7 @@ int runner_run(pipeline_config *cfg, const run_options *opts)
     int rc = setup(&r, opts, &err);
     if (rc != 0) {
         report_error(&err);
-        teardown(&r);
+        runner_teardown(&r);
         return rc;
     }
     monitor m;
@@ -546,6 +544,6 @@ int runner_run(pipeline_config *cfg, const run_options *opts)
                                     "run again to resume");
     else if (rc == EXIT_OK)
         report_log(SLUICE_LOG_INFO, "pipeline \"%s\" done", cfg->name);
-    teardown(&r);
+    runner_teardown(&r);
     return rc;
 }

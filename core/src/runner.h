@@ -69,6 +69,14 @@ int runner_run(pipeline_config *cfg, const run_options *opts);
    table), then forgets the full-load progress. Returns the exit code. */
 int runner_cleanup(pipeline_config *cfg, const run_options *opts);
 
+/* The set-up every command that works on a pipeline shares (runner.c):
+   runner_init, then runner_setup_plugins (settings, plugins, their options, the
+   state directory and its lock; 0 or an exit code, err filled), and at the end
+   runner_teardown, which closes and frees whatever was opened. */
+void runner_init(runner *r, pipeline_config *cfg);
+int runner_setup_plugins(runner *r, const run_options *opts, sluice_error *err);
+void runner_teardown(runner *r);
+
 /* Shared by the phases (runner.c). */
 void runner_fail(runner *r, int exit_code, const sluice_error *err);
 int exit_code_for(sluice_kind kind);
