@@ -24,7 +24,23 @@ typedef struct cdc_run {
                                   durable start position) */
     uint64_t committed_seq;    /* bumps on every new committed position */
     int applier_done;
+    atomic_int restart;        /* a plugin lost its connection (RETRY): end this session */
+    sluice_error restart_err;  /* what it said, guarded by lock */
+    int restart_code;          /* EXIT_SOURCE or EXIT_TARGET: who lost it */
 } cdc_run;
+
+/* A transient failure in the stream: end the session; run_cdc starts a new one
+   from the target's checkpoint. */
+static void session_lost(cdc_run *c, const sluice_error *err, int code)
+{
+    pthread_mutex_lock(&c->lock);
+    if (!atomic_load(&c->restart)) {
+        c->restart_err = *err;
+        c->restart_code = code;
+    }
+    atomic_store(&c->restart, 1);
+    pthread_mutex_unlock(&c->lock);
+}
 
 static void sleep_ms(long ms)
 {
@@ -58,7 +74,12 @@ static int deliver_ack(cdc_run *c, uint64_t *acked_seq, int64_t *acked_at)
     char text[128];
     position_text(r, &pos, text, sizeof text);
     snprintf(where, sizeof where, "at %s", text);
-    if (INVOKE(src, source, ack, where, &err, src->handle, &pos, &err) != SLUICE_OK) {
+    sluice_status st = INVOKE_ONCE(src, source, ack, where, &err, src->handle, &pos, &err);
+    if (st == SLUICE_RETRY) {
+        session_lost(c, &err, EXIT_SOURCE);
+        return -1;
+    }
+    if (st != SLUICE_OK) {
         runner_fail(r, EXIT_SOURCE, &err);
         return -1;
     }
@@ -104,7 +125,7 @@ static void *reader_main(void *arg)
     uint64_t acked = 0;
     int64_t acked_at = monotonic_us();
     long idle_ms = 1;
-    while (!atomic_load(&r->stop)) {
+    while (!atomic_load(&r->stop) && !atomic_load(&c->restart)) {
         if (deliver_ack(c, &acked, &acked_at) != 0)
             break;
         int closed;
@@ -113,7 +134,7 @@ static void *reader_main(void *arg)
             continue; /* the applier is behind: keep acknowledging while we wait */
         batch_reset(b);
         b->kind = SLUICE_BATCH_CHANGES;
-        sluice_status st = INVOKE(src, source, stream_read, NULL, &err, src->handle, b, &err);
+        sluice_status st = INVOKE_ONCE(src, source, stream_read, NULL, &err, src->handle, b, &err);
         if (st == SLUICE_AGAIN || (st == SLUICE_OK && b->nevents == 0 &&
                                    !(b->flags & SLUICE_BATCH_LAST))) {
             queue_push(&c->free, b);
@@ -123,7 +144,10 @@ static void *reader_main(void *arg)
         }
         if (st != SLUICE_OK) {
             queue_push(&c->free, b);
-            runner_fail(r, EXIT_SOURCE, &err);
+            if (st == SLUICE_RETRY)
+                session_lost(c, &err, EXIT_SOURCE);
+            else
+                runner_fail(r, EXIT_SOURCE, &err);
             break;
         }
         idle_ms = 1;
@@ -191,8 +215,12 @@ static int flush_sink(cdc_run *c, int64_t commit_time)
     sluice_position pos;
     sluice_error err;
     memset(&pos, 0, sizeof pos);
-    if (INVOKE(sink, sink, flush, NULL, &err, sink->handle, &pos, &err) != SLUICE_OK) {
-        runner_fail(r, EXIT_TARGET, &err);
+    sluice_status st = INVOKE_ONCE(sink, sink, flush, NULL, &err, sink->handle, &pos, &err);
+    if (st != SLUICE_OK) {
+        if (st == SLUICE_RETRY)
+            session_lost(c, &err, EXIT_TARGET);
+        else
+            runner_fail(r, EXIT_TARGET, &err);
         return -1;
     }
     if (!pos.len)
@@ -224,8 +252,12 @@ static int apply_batch(cdc_run *c, sluice_batch *b, int64_t *commit_time)
         return -1;
     }
     plugin_instance *sink = &r->main_sink;
-    if (INVOKE(sink, sink, apply, NULL, &err, sink->handle, b, &err) != SLUICE_OK) {
-        runner_fail(r, EXIT_TARGET, &err);
+    sluice_status st = INVOKE_ONCE(sink, sink, apply, NULL, &err, sink->handle, b, &err);
+    if (st != SLUICE_OK) {
+        if (st == SLUICE_RETRY)
+            session_lost(c, &err, EXIT_TARGET);
+        else
+            runner_fail(r, EXIT_TARGET, &err);
         return -1;
     }
     return 0;
@@ -241,7 +273,7 @@ static void *applier_main(void *arg)
         int closed = 0;
         sluice_batch *b = queue_pop_timed(&c->full, (int)r->set.flush_interval_ms, &closed);
         if (b) {
-            if (ok && !atomic_load(&r->failed)) {
+            if (ok && !atomic_load(&r->failed) && !atomic_load(&c->restart)) {
                 ok = apply_batch(c, b, &commit_time) == 0;
                 unflushed = 1;
             }
@@ -249,7 +281,8 @@ static void *applier_main(void *arg)
         }
         int64_t now = monotonic_us();
         int due = now - last_flush >= r->set.flush_interval_ms * 1000 || queue_count(&c->full) == 0;
-        if (ok && unflushed && (due || closed) && !atomic_load(&r->failed)) {
+        if (ok && unflushed && (due || closed) && !atomic_load(&r->failed) &&
+            !atomic_load(&c->restart)) {
             ok = flush_sink(c, commit_time) == 0;
             unflushed = 0;
             last_flush = now;
@@ -263,7 +296,11 @@ static void *applier_main(void *arg)
     return NULL;
 }
 
-int run_cdc(runner *r, const sluice_position *from)
+/* One streaming session from `from`. Returns 0 when it ended (stop, --until,
+   the end of a bounded stream), 1 when a plugin lost its connection (*lost says
+   what), -1 on failure (already reported). */
+static int cdc_session(runner *r, const sluice_position *from, sluice_error *lost,
+                       int *lost_code, uint64_t *commits)
 {
     sluice_error err;
     plugin_instance *src = &r->main_source;
@@ -278,7 +315,14 @@ int run_cdc(runner *r, const sluice_position *from)
     }
     report_log(SLUICE_LOG_INFO, "change capture: streaming from %s", text);
     stats_set_phase(r->stats, "cdc");
-    if (INVOKE(src, source, stream_start, NULL, &err, src->handle, from, &err) != SLUICE_OK) {
+    sluice_status started = INVOKE_ONCE(src, source, stream_start, NULL, &err, src->handle, from,
+                                        &err);
+    if (started == SLUICE_RETRY) {
+        *lost = err;
+        *lost_code = EXIT_SOURCE;
+        return 1;
+    }
+    if (started != SLUICE_OK) {
         runner_fail(r, EXIT_SOURCE, &err);
         return -1;
     }
@@ -320,11 +364,122 @@ int run_cdc(runner *r, const sluice_position *from)
         queue_destroy(&c.free);
     }
     free(c.batches);
+    *commits = c.committed_seq;
+    int restart = atomic_load(&c.restart);
+    if (restart) {
+        *lost = c.restart_err;
+        *lost_code = c.restart_code;
+    }
     pthread_mutex_destroy(&c.lock);
     pthread_cond_destroy(&c.changed);
     if (rc != 0) {
         error_set(&err, SLUICE_FATAL, "could not start change-capture threads");
         runner_fail(r, EXIT_INTERNAL, &err);
     }
-    return atomic_load(&r->failed) ? -1 : 0;
+    if (atomic_load(&r->failed))
+        return -1;
+    return restart && !atomic_load(&r->stop) ? 1 : 0;
+}
+
+/*
+ * After a lost connection: new source and sink instances (the sink has rolled
+ * back what it had not committed), the source's tables discovered again (they
+ * must be the same ones), and the next session starts at the sink's checkpoint.
+ */
+static int reconnect(runner *r, sluice_position *from, sluice_error *err)
+{
+    instance_close(&r->main_sink);
+    instance_close(&r->main_source);
+    if (instance_open(&r->main_source, r->source, r->source_config, &r->env, err) != SLUICE_OK)
+        return EXIT_SOURCE;
+    sluice_catalog *fresh = catalog_new();
+    plugin_instance *src = &r->main_source;
+    if (!fresh) {
+        error_set(err, SLUICE_FATAL, "out of memory");
+        return EXIT_INTERNAL;
+    }
+    if (INVOKE(src, source, discover, NULL, err, src->handle, fresh, err) != SLUICE_OK) {
+        catalog_free(fresh);
+        return EXIT_SOURCE;
+    }
+    for (uint32_t id = 0; id < r->nids; id++) {
+        const sluice_table *was = r->tables[id], *now = id < fresh->ntables ? fresh->tables[id] : 0;
+        if (!now || now->schema.len != was->schema.len || now->name.len != was->name.len ||
+            memcmp(now->schema.ptr, was->schema.ptr, was->schema.len) != 0 ||
+            memcmp(now->name.ptr, was->name.ptr, was->name.len) != 0 ||
+            fresh->ntables != r->nids) {
+            error_set(err, SLUICE_FATAL, "the source's tables changed while reconnecting");
+            error_detail(err, "Table \"%s\" is no longer where it was in the source's list.",
+                         r->stats->tables[id].name);
+            error_hint(err, "Run sluice again; it resumes from the target's checkpoint.");
+            catalog_free(fresh);
+            return EXIT_SOURCE;
+        }
+        r->tables[id] = now;
+    }
+    catalog_free(r->catalog); /* the chain remembers old tables by pointer only */
+    r->catalog = fresh;
+    if (instance_open(&r->main_sink, r->sink, r->sink_config, &r->env, err) != SLUICE_OK)
+        return EXIT_TARGET;
+    plugin_instance *sink = &r->main_sink;
+    sluice_position checkpoint;
+    memset(&checkpoint, 0, sizeof checkpoint);
+    if (INVOKE(sink, sink, get_checkpoint, NULL, err, sink->handle, &checkpoint, err) != SLUICE_OK)
+        return EXIT_TARGET;
+    if (checkpoint.len)
+        *from = checkpoint;
+    return 0;
+}
+
+/* Waits, then reconnects; repeats while the failure is transient. 0 when
+   reconnected, -1 when the tries are used up or the failure is permanent. */
+static int reconnect_with_backoff(runner *r, sluice_position *from, sluice_error *lost,
+                                  int lost_code, int *attempt)
+{
+    for (;;) {
+        if (++*attempt >= r->set.retry_limit) {
+            error_prefix(lost, "change capture gave up after %d tries to reconnect", *attempt);
+            runner_fail(r, lost_code, lost);
+            return -1;
+        }
+        char text[SLUICE_ERROR_MESSAGE_MAX];
+        snprintf(text, sizeof text, "%s", lost->message);
+        long ms = 100L << (*attempt < 6 ? *attempt - 1 : 5);
+        report_log(SLUICE_LOG_WARNING, "%s; reconnecting in %ld ms (try %d of %d), then "
+                   "resuming from the target's checkpoint", text, ms, *attempt + 1,
+                   (int)r->set.retry_limit);
+        sleep_ms(ms);
+        if (atomic_load(&r->stop))
+            return -1;
+        sluice_error err;
+        error_init(&err);
+        int code = reconnect(r, from, &err);
+        if (code == 0)
+            return 0;
+        if (err.status == SLUICE_FATAL) {
+            runner_fail(r, code, &err);
+            return -1;
+        }
+        *lost = err; /* still unreachable: another try */
+        lost_code = code;
+    }
+}
+
+int run_cdc(runner *r, const sluice_position *start)
+{
+    sluice_position from = *start;
+    int attempt = 0;
+    for (;;) {
+        sluice_error lost;
+        error_init(&lost);
+        uint64_t commits = 0;
+        int lost_code = EXIT_SOURCE;
+        int rc = cdc_session(r, &from, &lost, &lost_code, &commits);
+        if (rc <= 0)
+            return rc;
+        if (commits > 0)
+            attempt = 0; /* the last session made progress: a fresh budget of tries */
+        if (reconnect_with_backoff(r, &from, &lost, lost_code, &attempt) != 0)
+            return atomic_load(&r->failed) ? -1 : 0;
+    }
 }

@@ -59,12 +59,13 @@ int retry_wait(const plugin_instance *pi, int attempt)
     return 1;
 }
 
-sluice_status call_context(const plugin_instance *pi, const char *callback, const char *where,
-                           sluice_status st, sluice_error *err)
+static sluice_status add_context(const plugin_instance *pi, const char *callback,
+                                 const char *where, sluice_status st, sluice_error *err,
+                                 int keep_retry)
 {
     if (st == SLUICE_OK || st == SLUICE_AGAIN)
         return st;
-    if (st == SLUICE_RETRY) /* retries used up: the failure stands */
+    if (st == SLUICE_RETRY && !keep_retry) /* retries used up: the failure stands */
         st = SLUICE_ERROR;
     if ((unsigned)st > SLUICE_FATAL) {
         error_set(err, SLUICE_FATAL, "returned an invalid status %d", (int)st);
@@ -80,4 +81,16 @@ sluice_status call_context(const plugin_instance *pi, const char *callback, cons
         error_prefix(err, "%s \"%s\", in the %s callback", pi->ctx.kind_name,
                      pi->ctx.plugin_name, callback);
     return st;
+}
+
+sluice_status call_context(const plugin_instance *pi, const char *callback, const char *where,
+                           sluice_status st, sluice_error *err)
+{
+    return add_context(pi, callback, where, st, err, 0);
+}
+
+sluice_status call_context_once(const plugin_instance *pi, const char *callback,
+                                const char *where, sluice_status st, sluice_error *err)
+{
+    return add_context(pi, callback, where, st, err, 1);
 }

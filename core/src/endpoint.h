@@ -37,9 +37,14 @@ void instance_close(plugin_instance *pi);
 /* Waits before try number `attempt` (1, 2, ...); 0 when the retries are used up. */
 int retry_wait(const plugin_instance *pi, int attempt);
 
-/* Adds context to err when st is not OK/AGAIN; returns st. */
+/* Adds context to err when st is not OK/AGAIN; returns st (RETRY, its retries
+   used up, becomes ERROR). */
 sluice_status call_context(const plugin_instance *pi, const char *callback, const char *where,
                            sluice_status st, sluice_error *err);
+/* The same, but RETRY stays RETRY: for calls whose failure the caller recovers from
+   as a whole (a lost connection in the change stream restarts the stream). */
+sluice_status call_context_once(const plugin_instance *pi, const char *callback,
+                                const char *where, sluice_status st, sluice_error *err);
 
 /*
  * INVOKE(pi, vtable member, callback name, where, err, args...): calls
@@ -54,6 +59,14 @@ sluice_status call_context(const plugin_instance *pi, const char *callback, cons
             st_ = (sluice_status)(pi)->plugin->vt.kind.cb(__VA_ARGS__);              \
         } while (st_ == SLUICE_RETRY && retry_wait((pi), ++attempt_));               \
         call_context((pi), #cb, (where), st_, (err));                                \
+    })
+
+/* INVOKE without the retry loop; a RETRY is returned to the caller. */
+#define INVOKE_ONCE(pi, kind, cb, where, err, ...)                                   \
+    ({                                                                               \
+        error_init(err);                                                             \
+        call_context_once((pi), #cb, (where),                                        \
+                          (sluice_status)(pi)->plugin->vt.kind.cb(__VA_ARGS__), (err)); \
     })
 
 #endif

@@ -33,6 +33,8 @@ typedef struct cap_config {
     int discard; /* option "null" */
     int64_t fail_at;
     int fail_fatal;
+    int64_t retry_at;
+    const char *retry_marker;
     int64_t delay_ms;
     int fsync;
 } cap_config;
@@ -49,6 +51,10 @@ static const sluice_option cap_options[] = {
         fail_at),
     OPT("fail_fatal", SLUICE_OPTION_BOOL, "false", "fail_at fails with FATAL instead of ERROR",
         fail_fatal),
+    OPT("retry_at", SLUICE_OPTION_INT, "0",
+        "the Nth apply call reports a lost connection (RETRY), once: see retry_marker", retry_at),
+    OPT("retry_marker", SLUICE_OPTION_STRING, NULL,
+        "file created when retry_at fires, so a reopened sink does not fire again", retry_marker),
     OPT("delay_ms", SLUICE_OPTION_INT, "0", "sleep this long in every apply/write_rows call",
         delay_ms),
     OPT("fsync", SLUICE_OPTION_BOOL, "true", "fsync the journal after every durable write",
@@ -81,6 +87,7 @@ typedef struct capture {
     table_load *loads;
     size_t nloads;
     int64_t calls;               /* apply + write_rows calls, for fail_at */
+    int broken;                  /* retry_at fired: this instance's "connection" is gone */
     uint64_t digest;             /* null mode: a sum over every value, so none is skipped */
 } capture;
 
@@ -408,6 +415,24 @@ static sluice_status call_hooks(capture *c, const char *callback, sluice_error *
     return st;
 }
 
+/* retry_at: a lost connection, once per marker file. The instance stays broken,
+   like a dead connection, until the core opens a new one. */
+static sluice_status lost_connection(capture *c, const char *callback, sluice_error *err)
+{
+    if (!c->broken) {
+        if (c->cfg.retry_at <= 0 || c->calls != c->cfg.retry_at || !c->cfg.retry_marker)
+            return SLUICE_OK;
+        FILE *f = fopen(c->cfg.retry_marker, "wx"); /* fails when it exists: fired before */
+        if (!f)
+            return SLUICE_OK;
+        fclose(f);
+        c->broken = 1;
+    }
+    c->host->error(err, SLUICE_RETRY, "capture lost its connection in %s (simulated)", callback);
+    c->host->error_detail(err, "Option retry_at is %" PRId64 ".", c->cfg.retry_at);
+    return SLUICE_RETRY;
+}
+
 /* Null mode: touch every value so the work cannot be skipped. */
 static void digest_row(capture *c, const sluice_value *row, uint32_t n)
 {
@@ -617,6 +642,8 @@ static sluice_status cap_apply(void *instance, const sluice_batch *batch, sluice
 {
     capture *c = instance;
     sluice_status st = call_hooks(c, "apply", err);
+    if (st == SLUICE_OK)
+        st = lost_connection(c, "apply", err);
     if (st != SLUICE_OK)
         return st;
     /* A failed batch leaves no trace, so the core may retry it. */
@@ -648,6 +675,8 @@ static sluice_status cap_flush(void *instance, sluice_position *committed, sluic
 {
     capture *c = instance;
     committed->len = 0;
+    if (c->broken)
+        return lost_connection(c, "flush", err);
     if (!c->unreported)
         return SLUICE_OK;
     if (!c->cfg.discard) {
