@@ -17,6 +17,11 @@
  * sent it. Any failure leaves the target transaction aborted, with every
  * source transaction since the last checkpoint in it: the instance refuses
  * further work (FATAL) and the next run streams them again from the checkpoint.
+ *
+ * With error_policy = record a row the target rejects does not fail: pipe.c
+ * rolls it back to its own savepoint and errors.c keeps it, with its source
+ * COMMIT's position; its INSERT into the errors table is queued just before
+ * the checkpoint, in the same target transaction.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -40,6 +45,8 @@ static sluice_status commit_group(sinkpg *s, sluice_error *err)
         if (st == SLUICE_OK)
             st = sp_checkpoint_ensure(s, err);
     }
+    if (st == SLUICE_OK && s->record)
+        st = sp_errors_send(s, err);
     if (st == SLUICE_OK)
         st = sp_checkpoint_send(s, &s->pending, err);
     if (st == SLUICE_OK)
@@ -48,6 +55,7 @@ static sluice_status commit_group(sinkpg *s, sluice_error *err)
         st = sp_pipe_finish(s, err);
     if (st != SLUICE_OK)
         return st;
+    sp_errors_reset(s);
     s->committed = s->pending;
     s->unreported = 1;
     s->has_pending = 0;
@@ -84,6 +92,7 @@ static sluice_status on_begin(sinkpg *s, const sluice_event *e, sluice_error *er
         return out_of_order(s, e, err);
     s->src_open = 1;
     s->xid = e->xid;
+    s->src_seq++;
     if (s->txn_open)
         return SLUICE_OK;
     sluice_status st = sp_pipe_command(s, "BEGIN", "begin a target transaction", UINT32_MAX, err);
@@ -105,6 +114,11 @@ static sluice_status on_commit(sinkpg *s, const sluice_event *e, sluice_error *e
     else
         s->pending.len = 0;
     s->has_pending = 1;
+    if (s->record) {
+        sluice_status st = sp_errors_commit_seen(s, s->src_seq, e->position, err);
+        if (st != SLUICE_OK)
+            return st;
+    }
     if (s->commit_requested || group_full(s))
         return commit_group(s, err);
     return SLUICE_OK;
@@ -140,6 +154,9 @@ static sluice_status on_change(sinkpg *s, const sluice_event *e, sluice_error *e
     s->group_rows++;
     switch (e->op) {
     case SLUICE_OP_TRUNCATE: {
+        sluice_status st = sp_pipe_settle(s, err); /* before s->sql: settling may use it */
+        if (st != SLUICE_OK)
+            return st;
         sbuf *q = &s->sql;
         sb_reset(q);
         sb_printf(q, "TRUNCATE TABLE %s", tt->qname);
@@ -158,7 +175,8 @@ static sluice_status on_change(sinkpg *s, const sluice_event *e, sluice_error *e
                 return st;
         }
         sluice_status st = sp_pipe_enter(s, err);
-        return st == SLUICE_OK ? sp_send_row(s, tt, e, err) : st;
+        sp_origin o = {s->xid, s->src_seq};
+        return st == SLUICE_OK ? sp_send_row(s, tt, e, &o, err) : st;
     }
 }
 
@@ -196,14 +214,10 @@ sluice_status sp_apply(sinkpg *s, const sluice_batch *b, sluice_error *err)
     }
     for (uint32_t i = 0; i < b->nevents && st == SLUICE_OK; i++)
         st = apply_event(s, sluice_batch_event(b, i), err);
-    if (st == SLUICE_OK) {
+    if (st == SLUICE_OK)
         st = sp_pipe_finish(s, err);
-    } else { /* drain what was sent, keeping the first error */
-        sluice_error later;
-        memset(&later, 0, sizeof later);
-        later.header = (sluice_header)SLUICE_HEADER_INIT(sluice_error);
-        sp_pipe_finish(s, &later);
-    }
+    else
+        sp_pipe_drain(s); /* what was sent, keeping the first error */
     if (st != SLUICE_OK) {
         s->broken = 1;
         return err->status = SLUICE_FATAL;

@@ -20,36 +20,19 @@ void sp_checkpoint_display(const sinkpg *s, char *buf, size_t size)
 
 sluice_status sp_checkpoint_init(sinkpg *s, sluice_error *err)
 {
-    const char *opt = s->cfg.checkpoint_table ? s->cfg.checkpoint_table : "";
-    const char *dot = strchr(opt, '.');
-    /* "schema.table"; a bare name goes into schema sluice */
-    s->ck_schema = dot ? strndup(opt, (size_t)(dot - opt)) : strdup("sluice");
-    s->ck_name = strdup(dot ? dot + 1 : opt);
+    sluice_status st = sp_table_option(s, "checkpoint_table", s->cfg.checkpoint_table,
+                                       &s->ck_schema, &s->ck_name, &s->ck_qname, err);
+    if (st != SLUICE_OK)
+        return st;
     s->ck_key = strdup(s->cfg.checkpoint_key ? s->cfg.checkpoint_key : "");
-    if (!s->ck_schema || !s->ck_name || !s->ck_key)
+    if (!s->ck_key)
         return sp_oom(s, err);
-    if (!*s->ck_schema || !*s->ck_name) {
-        s->host->error(err, SLUICE_FATAL, "invalid value for option \"checkpoint_table\": \"%s\"",
-                       opt);
-        s->host->error_detail(err, "It names a table as schema.table (or table, in schema "
-                                   "sluice); both parts must be non-empty.");
-        s->host->error_hint(err, "Set checkpoint_table = \"sluice.sluice_checkpoint\" or "
-                                 "leave it out.");
-        return SLUICE_FATAL;
-    }
     if (!*s->ck_key) {
         s->host->error(err, SLUICE_FATAL, "option \"checkpoint_key\" must not be empty");
         s->host->error_hint(err, "Give each pipeline writing to this target its own key, such as "
                                  "its name.");
         return SLUICE_FATAL;
     }
-    sbuf q = {0};
-    sql_put_qualified(&q, s->ck_schema, strlen(s->ck_schema), s->ck_name, strlen(s->ck_name));
-    if (!sb_cstr(&q)) {
-        sb_free(&q);
-        return sp_oom(s, err);
-    }
-    s->ck_qname = q.data;
     return SLUICE_OK;
 }
 
@@ -208,6 +191,12 @@ sluice_status sp_checkpoint_read(sinkpg *s, sluice_position *out, sluice_error *
 
 sluice_status sp_checkpoint_send(sinkpg *s, const sluice_position *pos, sluice_error *err)
 {
+    /* after every row it commits with is settled (that may send rows again, using s->sql) */
+    sluice_status st = sp_pipe_settle(s, err);
+    if (st == SLUICE_OK)
+        st = sp_pipe_enter(s, err);
+    if (st != SLUICE_OK)
+        return st;
     sbuf *q = &s->sql;
     sb_reset(q);
     sb_printf(q,
@@ -219,9 +208,6 @@ sluice_status sp_checkpoint_send(sinkpg *s, const sluice_position *pos, sluice_e
         return sp_oom(s, err);
     const char *values[2] = {s->ck_key, (const char *)pos->bytes};
     int lengths[2] = {0, (int)pos->len}, formats[2] = {0, 1}; /* the position goes as binary */
-    sluice_status st = sp_pipe_enter(s, err);
-    if (st != SLUICE_OK)
-        return st;
     if (!PQsendQueryParams(s->conn, q->data, 2, NULL, values, lengths, formats, 0))
         return sp_report(s, err, SLUICE_FATAL, NULL, "could not send the checkpoint", NULL);
     return sp_pipe_push(s, (sp_item){ITEM_CHECKPOINT, 0, UINT32_MAX, s->xid, NULL}, err);

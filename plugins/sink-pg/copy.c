@@ -9,6 +9,16 @@
  * The server checks rows as they stream, but reports a rejected row only when
  * the COPY ends (or when a later send fails), so that error usually comes from
  * finish_table; its detail carries the server's "COPY t, line N" context.
+ *
+ * error_policy = record needs the rows of a COPY the server refuses, and a
+ * batch is only lent for one call: so each batch is its own COPY, ended (and
+ * committed) before write_rows returns. When the server refuses it for a
+ * row's data, nothing of it stayed; its rows then go in one by one, each as
+ * an INSERT under its own savepoint in one transaction (pipe.c), and the
+ * rejected ones go into the errors table in that same transaction. A failed
+ * chunk can leave its earlier batches at the target, as a failed table leaves
+ * its other chunks: the core loads a failed table again from scratch (or,
+ * with DO_NOTHING, refuses to).
  */
 #include <string.h>
 
@@ -18,22 +28,38 @@
 /* Bytes handed to libpq at a time: bounds the copy libpq makes of a batch. */
 #define SEND_PIECE (256u * 1024u)
 
-/* Reads the COPY's final result; SLUICE_OK when the rows are committed. */
-static sluice_status end_result(sinkpg *s, const char *display, sluice_error *err)
+/* Reads the COPY's final results: the first failed one into *failed (the caller clears it). */
+static void copy_results(sinkpg *s, PGresult **failed)
 {
-    sluice_status st = SLUICE_OK;
     PGresult *res;
-    char what[400];
-    snprintf(what, sizeof what, "could not copy rows into table \"%s\"", display);
+    *failed = NULL;
     while ((res = PQgetResult(s->conn)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && st == SLUICE_OK)
-            st = sp_report(s, err, SLUICE_ERROR, res, what, NULL);
-        PQclear(res);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && !*failed)
+            *failed = res;
+        else
+            PQclear(res);
         if (sp_connection_lost(s))
             break;
     }
-    if (st == SLUICE_OK && sp_connection_lost(s))
-        st = sp_report(s, err, SLUICE_ERROR, NULL, what, NULL);
+}
+
+static sluice_status copy_failed(sinkpg *s, const char *display, const PGresult *res,
+                                 sluice_error *err)
+{
+    char what[400];
+    snprintf(what, sizeof what, "could not copy rows into table \"%s\"", display);
+    return sp_report(s, err, SLUICE_ERROR, res, what, NULL);
+}
+
+/* Reads the COPY's final result; SLUICE_OK when the rows are committed. */
+static sluice_status end_result(sinkpg *s, const char *display, sluice_error *err)
+{
+    PGresult *failed;
+    copy_results(s, &failed);
+    sluice_status st = SLUICE_OK;
+    if (failed || sp_connection_lost(s))
+        st = copy_failed(s, display, failed, err);
+    PQclear(failed);
     return st;
 }
 
@@ -130,25 +156,129 @@ static sluice_status encode_rows(sinkpg *s, sp_table *tt, const sluice_batch *b,
     return out->failed ? sp_oom(s, err) : SLUICE_OK;
 }
 
-static sluice_status send_rows(sinkpg *s, sp_table *tt, sluice_error *err)
+/* Hands the encoded rows to libpq: 0, or -1 when the COPY ended early (the server
+   refused it, or the connection dropped). */
+static int put_rows(sinkpg *s)
 {
     const sbuf *out = &s->copy_buf;
     for (size_t done = 0; done < out->len;) {
         size_t n = out->len - done < SEND_PIECE ? out->len - done : SEND_PIECE;
-        if (PQputCopyData(s->conn, out->data + done, (int)n) != 1) {
-            /* the server ended the COPY (a rejected row) or the connection dropped */
-            s->copy_table = NULL;
-            sluice_status st = end_result(s, tt->display, err);
-            if (st == SLUICE_OK) {
-                char what[400];
-                snprintf(what, sizeof what, "could not send rows for table \"%s\"", tt->display);
-                st = sp_report(s, err, SLUICE_ERROR, NULL, what, NULL);
-            }
-            return st;
-        }
+        if (PQputCopyData(s->conn, out->data + done, (int)n) != 1)
+            return -1;
         done += n;
     }
+    return 0;
+}
+
+static sluice_status send_rows(sinkpg *s, sp_table *tt, sluice_error *err)
+{
+    if (put_rows(s) == 0)
+        return SLUICE_OK;
+    /* the server ended the COPY (a rejected row) or the connection dropped */
+    s->copy_table = NULL;
+    sluice_status st = end_result(s, tt->display, err);
+    if (st == SLUICE_OK) {
+        char what[400];
+        snprintf(what, sizeof what, "could not send rows for table \"%s\"", tt->display);
+        st = sp_report(s, err, SLUICE_ERROR, NULL, what, NULL);
+    }
+    return st;
+}
+
+/* ---- error_policy = record ---- */
+
+/* The batch as one COPY of its own; *failed: the server's refusal, if any (caller clears). */
+static sluice_status copy_batch(sinkpg *s, sp_table *tt, const sluice_table *t,
+                                const sluice_batch *b, uint64_t *rows, PGresult **failed,
+                                sluice_error *err)
+{
+    *failed = NULL;
+    sluice_status st = start_copy(s, tt, t, err);
+    if (st == SLUICE_OK && (st = encode_rows(s, tt, b, rows, err)) != SLUICE_OK)
+        sp_copy_abort(s);
+    if (st != SLUICE_OK)
+        return st;
+    s->copy_table = NULL;
+    if (put_rows(s) == 0 && PQputCopyEnd(s->conn, NULL) != 1) {
+        char what[400];
+        snprintf(what, sizeof what, "could not finish copying rows into table \"%s\"",
+                 tt->display);
+        return sp_report(s, err, SLUICE_ERROR, NULL, what, NULL);
+    }
+    copy_results(s, failed);
+    if (!*failed && sp_connection_lost(s))
+        return copy_failed(s, tt->display, NULL, err);
     return SLUICE_OK;
+}
+
+/* Queues the batch's rows as single INSERTs (pipe.c frames each with a savepoint). */
+static sluice_status send_singly(sinkpg *s, sp_table *tt, const sluice_batch *b,
+                                 sluice_error *err)
+{
+    const sp_origin none = {0, 0};
+    sluice_status st = SLUICE_OK;
+    for (uint32_t i = 0; i < b->nevents && st == SLUICE_OK; i++) {
+        const sluice_event *e = sluice_batch_event(b, i);
+        if (e->op != SLUICE_OP_INSERT || !e->new_row)
+            continue;
+        if (s->pipe.nitems >= SP_PIPE_WINDOW)
+            st = sp_pipe_finish(s, err);
+        if (st == SLUICE_OK)
+            st = sp_pipe_enter(s, err);
+        if (st == SLUICE_OK)
+            st = sp_send_row(s, tt, e, &none, err);
+    }
+    return st;
+}
+
+/*
+ * The COPY was refused for a row's data: every row again, one by one, in one
+ * transaction with the errors table's rows for the rejected ones.
+ */
+static sluice_status insert_singly(sinkpg *s, sp_table *tt, const sluice_batch *b,
+                                   uint64_t *rejected, sluice_error *err)
+{
+    uint64_t before = s->rejected_total;
+    sluice_status st = sp_command(s, err, SLUICE_ERROR, "BEGIN", "could not begin a transaction");
+    if (st == SLUICE_OK)
+        st = send_singly(s, tt, b, err);
+    if (st == SLUICE_OK)
+        st = sp_errors_send(s, err);
+    if (st == SLUICE_OK)
+        st = sp_pipe_command(s, "COMMIT", "commit the rows of", tt->slot, err);
+    if (st == SLUICE_OK)
+        st = sp_pipe_finish(s, err);
+    if (st != SLUICE_OK) {
+        sp_pipe_drain(s);
+        if (!sp_connection_lost(s))
+            PQclear(PQexec(s->conn, "ROLLBACK"));
+        if (!s->threshold_hit) /* the table fails; error_threshold stops the run */
+            st = err->status = SLUICE_ERROR;
+    }
+    sp_errors_reset(s);
+    *rejected = s->rejected_total - before;
+    return st;
+}
+
+static sluice_status write_batch(sinkpg *s, sp_table *tt, const sluice_table *t,
+                                 const sluice_batch *b, sluice_error *err)
+{
+    uint64_t rows = 0, rejected = 0;
+    PGresult *failed = NULL;
+    sluice_status st = copy_batch(s, tt, t, b, &rows, &failed, err);
+    if (st == SLUICE_OK && failed && sp_rejectable(s, failed)) {
+        s->host->log(s->ctx, SLUICE_LOG_DEBUG,
+                     "table \"%s\" refused a COPY of %llu rows (%s); inserting them one by one",
+                     tt->display, (unsigned long long)rows,
+                     PQresultErrorField(failed, PG_DIAG_MESSAGE_PRIMARY));
+        st = insert_singly(s, tt, b, &rejected, err);
+    } else if (st == SLUICE_OK && failed) {
+        st = copy_failed(s, tt->display, failed, err);
+    }
+    PQclear(failed);
+    if (st == SLUICE_OK)
+        s->host->count(s->ctx, "rows_copied", rows - rejected);
+    return st;
 }
 
 sluice_status sp_write_rows(sinkpg *s, const sluice_batch *b, sluice_error *err)
@@ -168,6 +298,8 @@ sluice_status sp_write_rows(sinkpg *s, const sluice_batch *b, sluice_error *err)
     sp_table *tt = sp_table_for(s, t, err);
     if (!tt)
         return err->status;
+    if (s->record)
+        return write_batch(s, tt, t, b, err);
     if (s->copy_table && s->copy_table != tt) {
         /* the previous chunk never reached finish_table: its load failed, keep none of it */
         s->host->log(s->ctx, SLUICE_LOG_WARNING,

@@ -9,6 +9,8 @@
 
 #define OPT(name, type, flags, def, desc, member) \
     {name, type, flags, def, NULL, desc, offsetof(sinkpg_config, member)}
+#define OPT_CHOICE(name, def, choices, desc, member) \
+    {name, SLUICE_OPTION_STRING, 0, def, choices, desc, offsetof(sinkpg_config, member)}
 
 static const sluice_option sp_options[] = {
     OPT("conninfo", SLUICE_OPTION_STRING, SLUICE_OPTION_REQUIRED | SLUICE_OPTION_SECRET, NULL,
@@ -31,6 +33,16 @@ static const sluice_option sp_options[] = {
     OPT("connect_timeout", SLUICE_OPTION_INT, 0, "10",
         "seconds to wait for a connection unless conninfo or PGCONNECT_TIMEOUT says; 0: no limit",
         connect_timeout),
+    OPT_CHOICE("error_policy", "stop", "stop|record",
+               "a row the target rejects: stop (the table fails, or CDC stops), or record it in "
+               "errors_table and go on",
+               error_policy),
+    OPT("errors_table", SLUICE_OPTION_STRING, 0, "sluice.sluice_errors",
+        "schema.table where error_policy = record writes rejected rows", errors_table),
+    OPT("error_threshold", SLUICE_OPTION_INT, 0, "1000",
+        "error_policy = record: stop (FATAL) when a table has more recorded rejected rows; 0: "
+        "no limit",
+        error_threshold),
 };
 
 static sluice_status bad_option(const sluice_host *host, sluice_error *err, const char *name,
@@ -51,6 +63,15 @@ static sluice_status check_config(const sluice_host *host, const sinkpg_config *
         return bad_option(host, err, "max_group_ms", c->max_group_ms);
     if (c->connect_timeout < 0)
         return bad_option(host, err, "connect_timeout", c->connect_timeout);
+    if (c->error_threshold < 0)
+        return bad_option(host, err, "error_threshold", c->error_threshold);
+    if (c->error_policy && strcmp(c->error_policy, "stop") != 0 &&
+        strcmp(c->error_policy, "record") != 0) { /* the core checks choices; a host may not */
+        host->error(err, SLUICE_FATAL, "invalid value for option \"error_policy\": \"%s\"",
+                    c->error_policy);
+        host->error_hint(err, "Set error_policy to \"stop\" or \"record\".");
+        return SLUICE_FATAL;
+    }
     if (!c->conninfo) { /* the core checks it is set; an empty string still means libpq defaults */
         host->error(err, SLUICE_FATAL, "option \"conninfo\" is required");
         return SLUICE_FATAL;
@@ -72,6 +93,7 @@ static void sp_close(void *instance)
        uncommitted group of transactions. Nothing that was not flushed survives. */
     if (s->conn)
         PQfinish(s->conn);
+    sp_errors_free(s); /* before the tables: it resets their counts */
     sp_tables_free(s);
     sp_pipe_free(&s->pipe);
     sb_free(&s->copy_buf);
@@ -108,13 +130,17 @@ static sluice_status sp_open(const sluice_host *host, sluice_context *ctx, const
     s->cfg = *cfg; /* the strings are the core's: keep copies */
     s->conninfo = strdup(cfg->conninfo);
     s->schema = cfg->schema ? strdup(cfg->schema) : NULL;
+    s->record = cfg->error_policy && strcmp(cfg->error_policy, "record") == 0;
     if (!s->conninfo || (cfg->schema && !s->schema))
         st = sp_oom(s, err);
     if (st == SLUICE_OK)
         st = sp_checkpoint_init(s, err);
     if (st == SLUICE_OK)
+        st = sp_errors_init(s, err);
+    if (st == SLUICE_OK)
         st = sp_connect(s, err);
     s->cfg.conninfo = s->cfg.schema = s->cfg.checkpoint_table = s->cfg.checkpoint_key = NULL;
+    s->cfg.error_policy = s->cfg.errors_table = NULL;
     if (st != SLUICE_OK) {
         sp_close(s);
         return st;
@@ -128,6 +154,8 @@ static sluice_status sp_get_checkpoint(void *instance, sluice_position *committe
 {
     sinkpg *s = instance;
     sluice_status st = sp_checkpoint_read(s, committed, err);
+    if (st == SLUICE_OK && s->record) /* before a change stream may need it */
+        st = sp_errors_ensure(s, SLUICE_FATAL, err);
     if (st == SLUICE_OK) {
         s->committed = *committed;
         s->unreported = 0;

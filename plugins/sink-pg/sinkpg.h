@@ -11,6 +11,7 @@
  *   stmt.c        INSERT / UPDATE / DELETE statements per column set, and their values
  *   apply.c       change batches: source transactions grouped into target transactions
  *   checkpoint.c  the checkpoint table: read at start, written with every commit
+ *   errors.c      error_policy = record: rejected rows kept for the errors table
  *   sqltext.c     quoting and COPY escaping; sbuf.c the byte buffer
  */
 #ifndef SINKPG_H
@@ -32,6 +33,9 @@ typedef struct sinkpg_config {
     int64_t max_group_rows;
     int64_t max_group_ms;
     int64_t connect_timeout;
+    const char *error_policy; /* "stop" (or NULL) or "record" */
+    const char *errors_table;
+    int64_t error_threshold;  /* record: rejected rows per table before FATAL; 0: no limit */
 } sinkpg_config;
 
 /* ---- tables and their prepared statements (tables.c, stmt.c) ---- */
@@ -45,6 +49,7 @@ typedef struct sp_stmt {
     char name[48];       /* sluice_<table>_<generation>_<n>: unique and deterministic */
     uint32_t nparams;
     int32_t *param_cols; /* per parameter: column index; ~index: the column's old key value */
+    int prepared;        /* exists on the connection (a PREPARE skipped after an error does not) */
 } sp_stmt;
 
 /* A target table this instance has met, by its target schema and name. */
@@ -65,6 +70,9 @@ typedef struct sp_table {
     sp_stmt *stmts;
     uint32_t nstmts, cap;
     uint32_t generation;  /* bumps when the statements are dropped */
+    /* error_policy = record: rejected rows of this table, for error_threshold */
+    int64_t rejected;     /* recorded at the target (as counted) plus kept since */
+    int rejected_known;   /* `rejected` was counted in the open transaction */
 } sp_table;
 
 /* ---- pipeline mode (pipe.c) ---- */
@@ -73,8 +81,17 @@ typedef enum sp_item_kind {
     ITEM_COMMAND = 0, /* BEGIN, COMMIT, TRUNCATE ... */
     ITEM_PREPARE,
     ITEM_ROW,
-    ITEM_CHECKPOINT
+    ITEM_CHECKPOINT,
+    ITEM_SAVEPOINT,   /* record: around each row */
+    ITEM_RELEASE,
+    ITEM_REJECTED     /* record: a row of the errors table */
 } sp_item_kind;
+
+/* Where a row change comes from: its source transaction, or none (full load). */
+typedef struct sp_origin {
+    uint64_t xid; /* the source's transaction id */
+    uint64_t seq; /* this instance's number for the source transaction; 0: full load */
+} sp_origin;
 
 /* What one queued statement was, to name it when its result is an error. */
 typedef struct sp_item {
@@ -83,13 +100,38 @@ typedef struct sp_item {
     uint32_t slot; /* table slot, or UINT32_MAX */
     uint64_t xid;  /* source transaction */
     const char *command; /* ITEM_COMMAND: a static string */
+    /* ROW: what to send again when an earlier row was rejected (record) */
+    uint64_t seq;
+    const sluice_event *event;
+    uint32_t stmt; /* PREPARE: the statement's index in its table */
 } sp_item;
+
+/* A source COMMIT seen while rows of its transaction may still be unchecked. */
+typedef struct sp_seen_commit {
+    uint64_t seq;
+    const sluice_position *position; /* the event's: valid during the apply call */
+} sp_seen_commit;
 
 typedef struct sp_pipe {
     int active;       /* in pipeline mode */
     sp_item *items;   /* queued since the last sync, in order */
     uint32_t nitems, cap;
+    uint32_t nrows;   /* ROW items among them */
+    sp_seen_commit *commits; /* record: COMMITs after the rows queued (see errors.c) */
+    uint32_t ncommits, commits_cap;
 } sp_pipe;
+
+/* A rejected row waiting to be written to the errors table (errors.c). */
+typedef struct sp_rejected {
+    uint32_t slot;       /* its table */
+    uint8_t op;          /* sp_op */
+    uint8_t positioned;  /* position is known (CDC: once its source COMMIT is seen) */
+    uint64_t xid, seq;   /* seq 0: full load, no source transaction */
+    sluice_position position;
+    char *new_row;       /* JSON, or NULL */
+    char *old_key;       /* JSON, or NULL */
+    char *sqlstate, *message, *detail; /* detail and sqlstate may be NULL */
+} sp_rejected;
 
 /* ---- the instance ---- */
 
@@ -125,6 +167,17 @@ typedef struct sinkpg {
     sluice_position pending;   /* the last COMMIT in the open target transaction */
     sluice_position committed; /* the last one committed at the target */
     sp_pipe pipe;
+
+    /* error_policy = record (errors.c) */
+    int record;
+    char *et_schema, *et_name, *et_qname; /* the errors table */
+    int et_ready;          /* it exists */
+    int threshold_hit;     /* the last failure was error_threshold: FATAL even in a load */
+    sp_rejected *rejected; /* kept until the transaction they belong to commits */
+    uint32_t nrejected, rejected_cap;
+    uint64_t src_seq;      /* numbers the source transactions (sp_origin.seq) */
+    uint64_t rejected_total; /* rows kept as rejected by this instance */
+    uint64_t reject_warnings;
 
     int ck_ready;          /* the checkpoint table exists */
     int ck_locked;         /* this session holds the checkpoint key's advisory lock */
@@ -196,16 +249,30 @@ sluice_status sp_pipe_push(sinkpg *s, sp_item item, sluice_error *err);
 /* A parameterless command in the pipeline (BEGIN, COMMIT, TRUNCATE ...). */
 sluice_status sp_pipe_command(sinkpg *s, const char *sql, const char *label, uint32_t slot,
                               sluice_error *err);
-/* Syncs, checks every queued result in order, leaves pipeline mode. */
+/*
+ * Syncs, checks every queued result in order, leaves pipeline mode. With
+ * error_policy = record, a row the target rejects is recorded (errors.c), its
+ * savepoint rolled back, and the rows queued after it, which the server
+ * skipped, are sent again; it returns once every queued row is settled.
+ */
 sluice_status sp_pipe_finish(sinkpg *s, sluice_error *err);
+/* Record: sp_pipe_finish when rows are queued, before anything but rows is queued. */
+sluice_status sp_pipe_settle(sinkpg *s, sluice_error *err);
+/* After a failure: reads and drops every queued result, leaves pipeline mode. */
+void sp_pipe_drain(sinkpg *s);
 /* Queued statements past which apply syncs, to bound memory on both sides. */
 #define SP_PIPE_WINDOW 2000u
 void sp_pipe_free(sp_pipe *p);
 
 /* ---- stmt.c ---- */
 
-/* Sends one row change (prepares its statement first when new). */
-sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, sluice_error *err);
+/*
+ * Sends one row change (prepares its statement first when new). With
+ * error_policy = record the row goes between SAVEPOINT and RELEASE, and a
+ * value no statement can carry (a NUL byte) is recorded as rejected here.
+ */
+sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, const sp_origin *o,
+                          sluice_error *err);
 
 /* ---- apply.c ---- */
 
@@ -227,7 +294,42 @@ sluice_status sp_checkpoint_cleanup(sinkpg *s, sluice_error *err);
 /* "sluice.sluice_checkpoint": for messages */
 void sp_checkpoint_display(const sinkpg *s, char *buf, size_t size);
 
+/* ---- errors.c: error_policy = record ---- */
+
+/* Why a row was rejected: the server's fields, or ours for a value refused before sending. */
+typedef struct sp_why {
+    const char *sqlstate, *message, *detail; /* sqlstate and detail may be NULL */
+} sp_why;
+
+/* Splits the errors_table option; at open. */
+sluice_status sp_errors_init(sinkpg *s, sluice_error *err);
+/* Creates the errors table when it is missing. */
+sluice_status sp_errors_ensure(sinkpg *s, sluice_status st, sluice_error *err);
+/* Deletes the table's recorded rows (a reload starts from nothing); in the open transaction. */
+sluice_status sp_errors_purge(sinkpg *s, const sp_table *tt, sluice_error *err);
+/* True when the policy is record and the server's error is about the row's data. */
+int sp_rejectable(const sinkpg *s, const PGresult *res);
+/* Keeps a rejected row for the errors table; FATAL past error_threshold. The pipeline is idle. */
+sluice_status sp_reject(sinkpg *s, sp_table *tt, const sluice_event *e, const sp_origin *o,
+                        const sp_why *why, sluice_error *err);
+/* A source COMMIT: gives its position to the rows of its transaction, now or when found. */
+sluice_status sp_errors_commit_seen(sinkpg *s, uint64_t seq, const sluice_position *pos,
+                                    sluice_error *err);
+/* Queues the kept rows' INSERTs into the errors table (settles the pipeline first). */
+sluice_status sp_errors_send(sinkpg *s, sluice_error *err);
+/* The transaction ended (committed or not): forget kept rows and counts. */
+void sp_errors_reset(sinkpg *s);
+void sp_errors_free(sinkpg *s);
+void sp_errors_display(const sinkpg *s, char *buf, size_t size);
+
 /* ---- small shared helpers ---- */
+
+/*
+ * A "schema.table" option (a name without a dot goes into schema sluice): its
+ * parts and the quoted name, all allocated. FATAL for an empty part.
+ */
+sluice_status sp_table_option(sinkpg *s, const char *option, const char *value, char **schema,
+                              char **name, char **qname, sluice_error *err);
 
 /* Makes room for n parameters in the scratch arrays; -1 when out of memory. */
 int sp_params_reserve(sinkpg *s, uint32_t n);

@@ -92,3 +92,77 @@ int value_present(const sluice_value *v)
     return v->kind == SLUICE_VALUE_TEXT || v->kind == SLUICE_VALUE_INT ||
            v->kind == SLUICE_VALUE_NATIVE;
 }
+
+/* The length of the valid UTF-8 sequence at p (at most n bytes), or 0 when there is none. */
+static size_t utf8_length(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (c >= 0x01 && c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* no overlong forms */
+        else if (c == 0xed)
+            hi = 0x9f; /* no surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f; /* nothing past U+10FFFF */
+    } else
+        return 0; /* NUL, a continuation byte, or a byte never used */
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+void json_put_string(sbuf *b, const char *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)p;
+    sb_putc(b, '"');
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_length(u + i, n - i);
+        if (len == 0) {
+            sb_puts(b, "\xef\xbf\xbd"); /* U+FFFD REPLACEMENT CHARACTER */
+            i++;
+        } else if (u[i] == '"' || u[i] == '\\') {
+            sb_putc(b, '\\');
+            sb_putc(b, (char)u[i++]);
+        } else if (u[i] < 0x20) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[u[i] >> 4], hex[u[i] & 15]};
+            sb_put(b, esc, sizeof esc);
+            i++;
+        } else {
+            sb_put(b, p + i, len);
+            i += len;
+        }
+    }
+    sb_putc(b, '"');
+}
+
+int json_put_value(sbuf *b, const sluice_value *v)
+{
+    switch (v->kind) {
+    case SLUICE_VALUE_NULL:
+        sb_puts(b, "null");
+        return 0;
+    case SLUICE_VALUE_INT:
+        sb_put_int(b, v->u.i);
+        return 0;
+    case SLUICE_VALUE_TEXT:
+        json_put_string(b, v->u.bytes, v->len);
+        return 0;
+    default:
+        return -1;
+    }
+}

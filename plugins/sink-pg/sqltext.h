@@ -33,4 +33,17 @@ int copy_put_value(sbuf *b, const sluice_value *v);
 /* True when a value carries data (TEXT, INT or NATIVE), not NULL or UNCHANGED. */
 int value_present(const sluice_value *v);
 
+/*
+ * A JSON string: quote, backslash and control characters escaped. Bytes that
+ * are not UTF-8, and NUL (which PostgreSQL text cannot hold), become U+FFFD, so
+ * the result is always valid JSON whatever the value held.
+ */
+void json_put_string(sbuf *b, const char *p, size_t n);
+
+/*
+ * A value as JSON: TEXT a string, INT a number, NULL null. Returns 0, or -1
+ * (nothing written) for UNCHANGED and NATIVE, which carry no text.
+ */
+int json_put_value(sbuf *b, const sluice_value *v);
+
 #endif

@@ -123,9 +123,27 @@ static void build_sql(sbuf *q, sp_table *tt, sp_stmt *st)
     }
 }
 
+/* Prepares the statement in the pipeline (again, when the server skipped the first PREPARE). */
+static sluice_status send_prepare(sinkpg *s, sp_table *tt, sp_stmt *st, const sp_origin *o,
+                                  sluice_error *err)
+{
+    st->nparams = 0;
+    build_sql(&s->sql, tt, st);
+    if (!sb_cstr(&s->sql))
+        return sp_oom(s, err);
+    if (!PQsendPrepare(s->conn, st->name, s->sql.data, (int)st->nparams, NULL))
+        return sp_report(s, err, SLUICE_FATAL, NULL, "could not send a statement", NULL);
+    st->prepared = 1;
+    s->host->log(s->ctx, SLUICE_LOG_DEBUG, "prepared %s: %s", st->name, s->sql.data);
+    uint32_t index = (uint32_t)(st - tt->stmts);
+    return sp_pipe_push(s, (sp_item){ITEM_PREPARE, (uint8_t)st->op, tt->slot, o->xid, NULL,
+                                     o->seq, NULL, index},
+                        err);
+}
+
 /* A new statement for (op, mask), prepared in the pipeline. */
 static sp_stmt *new_stmt(sinkpg *s, sp_table *tt, sp_op op, const uint8_t *mask,
-                         sluice_error *err)
+                         const sp_origin *o, sluice_error *err)
 {
     if (tt->nstmts == tt->cap) {
         uint32_t cap = tt->cap ? tt->cap * 2 : 4;
@@ -152,38 +170,43 @@ static sp_stmt *new_stmt(sinkpg *s, sp_table *tt, sp_op op, const uint8_t *mask,
     memcpy(st->mask, mask, n);
     snprintf(st->name, sizeof st->name, "sluice_%u_%u_%u", (unsigned)tt->slot,
              (unsigned)tt->generation, (unsigned)tt->nstmts);
-    build_sql(&s->sql, tt, st);
-    if (!sb_cstr(&s->sql)) {
-        free(st->mask);
-        free(st->param_cols);
-        sp_oom(s, err);
-        return NULL;
-    }
-    if (!PQsendPrepare(s->conn, st->name, s->sql.data, (int)st->nparams, NULL)) {
-        free(st->mask);
-        free(st->param_cols);
-        sp_report(s, err, SLUICE_FATAL, NULL, "could not send a statement", NULL);
-        return NULL;
-    }
-    tt->nstmts++;
-    s->host->log(s->ctx, SLUICE_LOG_DEBUG, "prepared %s: %s", st->name, s->sql.data);
-    if (sp_pipe_push(s, (sp_item){ITEM_PREPARE, (uint8_t)op, tt->slot, s->xid, NULL}, err) !=
-        SLUICE_OK)
-        return NULL;
-    return st;
+    tt->nstmts++; /* kept even if sending fails: the instance is done then anyway */
+    return send_prepare(s, tt, st, o, err) == SLUICE_OK ? st : NULL;
+}
+
+static sp_op op_of(const sluice_event *e)
+{
+    return e->op == SLUICE_OP_INSERT ? SP_INSERT : e->op == SLUICE_OP_UPDATE ? SP_UPDATE
+                                                                            : SP_DELETE;
 }
 
 static sluice_status bad_value(sinkpg *s, sp_table *tt, const sluice_event *e, uint32_t col,
                                const char *why, sluice_error *err)
 {
-    const sluice_column *c = sluice_table_column(e->table, col);
-    s->host->error(err, SLUICE_FATAL, "cannot apply %s to table \"%s\": %s in column \"%.*s\"",
-                   op_name(e->op == SLUICE_OP_INSERT   ? SP_INSERT
-                           : e->op == SLUICE_OP_UPDATE ? SP_UPDATE
-                                                       : SP_DELETE),
-                   tt->display, why, (int)c->name.len, c->name.ptr);
-    s->host->error_detail(err, "In source transaction %llu.", (unsigned long long)s->xid);
+    s->host->error(err, SLUICE_FATAL, "cannot apply %s to table \"%s\": %s in column \"%s\"",
+                   op_name(op_of(e)), tt->display, why, tt->columns[col]);
+    if (s->txn_open)
+        s->host->error_detail(err, "In source transaction %llu.", (unsigned long long)s->xid);
     return SLUICE_FATAL;
+}
+
+/* Values PostgreSQL text cannot hold, or libpq's NUL-terminated parameters cannot carry. */
+#define NUL_BYTE "a NUL byte"
+
+/*
+ * Record: a value with a NUL byte is rejected here, as the server rejects one
+ * in a COPY (invalid byte sequence, SQLSTATE 22021). The pipeline settles
+ * first: recording needs it idle.
+ */
+static sluice_status reject_nul(sinkpg *s, sp_table *tt, const sluice_event *e, uint32_t col,
+                                const sp_origin *o, sluice_error *err)
+{
+    char message[300];
+    snprintf(message, sizeof message, "column \"%s\" holds a NUL byte, which PostgreSQL text "
+             "cannot store", tt->columns[col]);
+    sp_why why = {"22021", message, NULL};
+    sluice_status st = sp_pipe_finish(s, err);
+    return st == SLUICE_OK ? sp_reject(s, tt, e, o, &why, err) : st;
 }
 
 /* Each parameter's text into s->vals, NUL-terminated (libpq's text parameters). */
@@ -211,7 +234,7 @@ static sluice_status put_params(sinkpg *s, sp_table *tt, const sp_stmt *st, cons
             break;
         case SLUICE_VALUE_TEXT:
             if (memchr(v->u.bytes, '\0', v->len)) /* text parameters end at a NUL */
-                return bad_value(s, tt, e, i, "a NUL byte", err);
+                return bad_value(s, tt, e, i, NUL_BYTE, err);
             s->offsets[p] = s->vals.len;
             sb_put(&s->vals, v->u.bytes, v->len);
             break;
@@ -238,20 +261,30 @@ static sluice_status no_key(sinkpg *s, sp_table *tt, sp_op op, sluice_error *err
     return SLUICE_FATAL;
 }
 
-sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, sluice_error *err)
+/* The first column whose text holds a NUL byte, or -1. */
+static int32_t nul_column(const sp_table *tt, const sp_stmt *st, const sluice_event *e)
 {
-    sp_op op = e->op == SLUICE_OP_INSERT ? SP_INSERT : e->op == SLUICE_OP_UPDATE ? SP_UPDATE
-                                                                                 : SP_DELETE;
-    if (op != SP_DELETE && !e->new_row)
-        return s->host->error(err, SLUICE_FATAL, "%s for table \"%s\" came without a new row",
-                              op_name(op), tt->display);
-    if (op != SP_INSERT && tt->nkeys == 0)
-        return no_key(s, tt, op, err);
+    for (uint32_t p = 0; p < st->nparams; p++) {
+        int32_t col = st->param_cols[p];
+        uint32_t i = (uint32_t)(col < 0 ? ~col : col);
+        const sluice_value *v = col < 0 ? key_value(tt, e, i) : &e->new_row[i];
+        if (v && v->kind == SLUICE_VALUE_TEXT && memchr(v->u.bytes, '\0', v->len))
+            return (int32_t)i;
+    }
+    return -1;
+}
+
+/* The row's statement, prepared (again) when needed; NULL with *skip when nothing is to change. */
+static sp_stmt *statement_for(sinkpg *s, sp_table *tt, const sluice_event *e, sp_op op,
+                              const sp_origin *o, int *skip, sluice_error *err)
+{
     uint8_t small[64];
     size_t n = (tt->ncolumns + 7) / 8;
     uint8_t *mask = n <= sizeof small ? small : malloc(n);
-    if (!mask)
-        return sp_oom(s, err);
+    if (!mask) {
+        sp_oom(s, err);
+        return NULL;
+    }
     row_mask(tt, e, op, mask);
     sluice_status rc = SLUICE_OK;
     sp_stmt *st = find_stmt(tt, op, mask);
@@ -263,19 +296,59 @@ sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, sluice
     int nothing_to_set = op == SP_UPDATE && !st;
     for (size_t i = 0; i < n && nothing_to_set; i++)
         nothing_to_set = mask[i] == 0;
-    if (rc == SLUICE_OK && !nothing_to_set && !st)
-        st = new_stmt(s, tt, op, mask, err);
+    *skip = rc == SLUICE_OK && nothing_to_set; /* every value unchanged: the row stays */
+    if (rc == SLUICE_OK && !*skip && !st)
+        st = new_stmt(s, tt, op, mask, o, err);
+    else if (rc == SLUICE_OK && st && !st->prepared && send_prepare(s, tt, st, o, err) != SLUICE_OK)
+        st = NULL;
     if (mask != small)
         free(mask);
-    if (rc != SLUICE_OK)
-        return rc;
-    if (nothing_to_set)
-        return SLUICE_OK; /* every value unchanged: the row stays as it is */
+    return rc == SLUICE_OK ? st : NULL;
+}
+
+/* Queues a parameterless statement that frames a row (record: SAVEPOINT, RELEASE). */
+static sluice_status frame(sinkpg *s, sp_table *tt, sp_item_kind kind, const sp_origin *o,
+                           sluice_error *err)
+{
+    int save = kind == ITEM_SAVEPOINT;
+    const char *sql = save ? "SAVEPOINT sluice_row" : "RELEASE SAVEPOINT sluice_row";
+    if (!PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+        return sp_report(s, err, SLUICE_FATAL, NULL, "could not send a statement", NULL);
+    return sp_pipe_push(s, (sp_item){(uint8_t)kind, 0, tt->slot, o->xid,
+                                     save ? "set a savepoint for a row of"
+                                          : "release the savepoint of a row of",
+                                     o->seq, NULL, 0},
+                        err);
+}
+
+sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, const sp_origin *o,
+                          sluice_error *err)
+{
+    sp_op op = op_of(e);
+    if (op != SP_DELETE && !e->new_row)
+        return s->host->error(err, SLUICE_FATAL, "%s for table \"%s\" came without a new row",
+                              op_name(op), tt->display);
+    if (op != SP_INSERT && tt->nkeys == 0)
+        return no_key(s, tt, op, err);
+    int skip = 0;
+    sp_stmt *st = statement_for(s, tt, e, op, o, &skip, err);
+    if (skip)
+        return SLUICE_OK;
     if (!st)
         return err->status ? err->status : SLUICE_FATAL;
-    if ((rc = put_params(s, tt, st, e, err)) != SLUICE_OK)
+    int32_t nul = s->record ? nul_column(tt, st, e) : -1;
+    if (nul >= 0)
+        return reject_nul(s, tt, e, (uint32_t)nul, o, err);
+    sluice_status rc = put_params(s, tt, st, e, err);
+    if (rc == SLUICE_OK && s->record)
+        rc = frame(s, tt, ITEM_SAVEPOINT, o, err);
+    if (rc != SLUICE_OK)
         return rc;
     if (!PQsendQueryPrepared(s->conn, st->name, (int)st->nparams, s->params, NULL, NULL, 0))
         return sp_report(s, err, SLUICE_FATAL, NULL, "could not send a statement", NULL);
-    return sp_pipe_push(s, (sp_item){ITEM_ROW, (uint8_t)op, tt->slot, s->xid, NULL}, err);
+    rc = sp_pipe_push(s, (sp_item){ITEM_ROW, (uint8_t)op, tt->slot, o->xid, NULL, o->seq, e, 0},
+                      err);
+    if (rc == SLUICE_OK && s->record)
+        rc = frame(s, tt, ITEM_RELEASE, o, err);
+    return rc;
 }

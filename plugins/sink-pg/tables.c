@@ -222,3 +222,30 @@ void sp_table_drop_statements(sinkpg *s, sp_table *tt)
     free_statements(tt);
     tt->generation++; /* new names even where DEALLOCATE was skipped */
 }
+
+sluice_status sp_table_option(sinkpg *s, const char *option, const char *value, char **schema,
+                              char **name, char **qname, sluice_error *err)
+{
+    const char *opt = value ? value : "";
+    const char *dot = strchr(opt, '.');
+    *schema = dot ? strndup(opt, (size_t)(dot - opt)) : strdup("sluice");
+    *name = strdup(dot ? dot + 1 : opt);
+    if (!*schema || !*name)
+        return sp_oom(s, err);
+    if (!**schema || !**name) {
+        s->host->error(err, SLUICE_FATAL, "invalid value for option \"%s\": \"%s\"", option, opt);
+        s->host->error_detail(err, "It names a table as schema.table (or table, in schema "
+                                   "sluice); both parts must be non-empty.");
+        s->host->error_hint(err, "Set %s = \"sluice.sluice_%s\" or leave it out.", option,
+                            strcmp(option, "errors_table") == 0 ? "errors" : "checkpoint");
+        return SLUICE_FATAL;
+    }
+    sbuf q = {0};
+    sql_put_qualified(&q, *schema, strlen(*schema), *name, strlen(*name));
+    if (!sb_cstr(&q)) {
+        sb_free(&q);
+        return sp_oom(s, err);
+    }
+    *qname = q.data;
+    return SLUICE_OK;
+}

@@ -164,11 +164,63 @@ static void test_types(void)
     CHECK_STR(pgtype_canonical_name(999), "unknown");
 }
 
+static const char *json(const char *p, size_t n)
+{
+    static sbuf b;
+    sb_reset(&b);
+    json_put_string(&b, p, n);
+    return sb_cstr(&b);
+}
+
+static const char *json_value(sluice_value v)
+{
+    static sbuf b;
+    sb_reset(&b);
+    if (json_put_value(&b, &v) != 0)
+        return "(refused)";
+    return sb_cstr(&b);
+}
+
+/* Rejected rows go into the errors table as JSON: always valid, whatever the bytes. */
+static void test_json(void)
+{
+    CHECK_STR(json("plain", 5), "\"plain\"");
+    CHECK_STR(json("", 0), "\"\"");
+    CHECK_STR(json("q\"b\\s/", 6), "\"q\\\"b\\\\s/\"");
+    CHECK_STR(json("t\tn\nr\r\x01\x1f", 8), "\"t\\u0009n\\u000ar\\u000d\\u0001\\u001f\"");
+    CHECK_STR(json("\x7f", 1), "\"\x7f\""); /* DEL is fine in JSON */
+    /* UTF-8 is kept: 2, 3 and 4 byte forms */
+    CHECK_STR(json("\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80", 11),
+              "\"\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\"");
+    /* NUL and what is not UTF-8 become U+FFFD, one per byte */
+    CHECK_STR(json("a\0b", 3), "\"a\xef\xbf\xbd" "b\"");
+    CHECK_STR(json("\xff\xfe", 2), "\"\xef\xbf\xbd\xef\xbf\xbd\"");
+    CHECK_STR(json("\xc3", 1), "\"\xef\xbf\xbd\"");              /* cut short */
+    CHECK_STR(json("\xc0\xaf", 2), "\"\xef\xbf\xbd\xef\xbf\xbd\""); /* overlong */
+    CHECK_STR(json("\xed\xa0\x80", 3), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""); /* surrogate */
+    CHECK_STR(json("\xf4\x90\x80\x80", 4),
+              "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""); /* past U+10FFFF */
+    CHECK_STR(json("\xe4\xb8x", 3), "\"\xef\xbf\xbd\xef\xbf\xbdx\"");
+    /* length-delimited */
+    CHECK_STR(json("abcdef", 2), "\"ab\"");
+
+    CHECK_STR(json_value((sluice_value){SLUICE_VALUE_NULL, 0, {0}}), "null");
+    sluice_value i = {SLUICE_VALUE_INT, 0, {0}};
+    i.u.i = INT64_MIN;
+    CHECK_STR(json_value(i), "-9223372036854775808");
+    sluice_value t = {SLUICE_VALUE_TEXT, 3, {0}};
+    t.u.bytes = "x\"y";
+    CHECK_STR(json_value(t), "\"x\\\"y\"");
+    CHECK_STR(json_value((sluice_value){SLUICE_VALUE_UNCHANGED, 0, {0}}), "(refused)");
+    CHECK_STR(json_value((sluice_value){SLUICE_VALUE_NATIVE, 0, {0}}), "(refused)");
+}
+
 int main(void)
 {
     test_identifiers();
     test_copy_escaping();
     test_sbuf();
     test_types();
+    test_json();
     return unit_done();
 }
