@@ -9,10 +9,10 @@
 #   psql "host=127.0.0.1 port=PORT user=postgres dbname=postgres"
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-cmd=${1:?start or stop}; dir=${2:?folder}
+cmd=${1:?start or stop}; dir=$(realpath -m "${2:?folder}")
 
-as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+as_owner() { # from /: the postgres user may not be allowed into the caller's folder
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 case "$cmd" in

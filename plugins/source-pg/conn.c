@@ -107,13 +107,14 @@ sluice_status pg_connect(pgsrc *s, int replication, PGconn **out, sluice_error *
     if (PQstatus(c) != CONNECTION_OK) {
         if (!s->server[0])
             pg_set_server(s, c);
-        pg_fail(s, err, SLUICE_FATAL, c, NULL, "could not connect to the source database%s",
+        sluice_status st = pg_transient(c, NULL);
+        pg_fail(s, err, st, c, NULL, "could not connect to the source database%s",
                 replication ? " for replication" : "");
         s->host->error_hint(err, "Check option conninfo of the source (host, port, dbname, "
                                  "user) and that the server accepts the connection%s.",
                             replication ? " for replication in pg_hba.conf" : "");
         PQfinish(c);
-        return SLUICE_FATAL;
+        return st;
     }
     pg_set_server(s, c);
     PGresult *res = pg_exec(s, c, session_settings, 0, NULL, PGRES_COMMAND_OK,
@@ -180,4 +181,24 @@ char *pg_quote_literal(const char *text)
     q[n++] = '\'';
     q[n] = '\0';
     return q;
+}
+
+sluice_status pg_transient(PGconn *c, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    /* class 08: connection exception; 57P01-57P03: admin shutdown, crash, cannot connect now */
+    if (state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+                  strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0))
+        return SLUICE_RETRY;
+    if (state)
+        return SLUICE_FATAL;
+    if (!c || PQstatus(c) == CONNECTION_BAD) {
+        const char *msg = c ? PQerrorMessage(c) : "";
+        /* a refused or dropped connection may come back; a rejected login will not */
+        if (strstr(msg, "password") || strstr(msg, "authentication") ||
+            strstr(msg, "does not exist") || strstr(msg, "no pg_hba.conf entry"))
+            return SLUICE_FATAL;
+        return SLUICE_RETRY;
+    }
+    return SLUICE_FATAL;
 }

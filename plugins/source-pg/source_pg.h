@@ -125,6 +125,10 @@ char *pg_buf_take(pg_buf *b);
 /* Opens a connection from the conninfo option; replication=database when asked. */
 sluice_status pg_connect(pgsrc *s, int replication, PGconn **out, sluice_error *err);
 void pg_set_server(pgsrc *s, PGconn *c);
+/* SLUICE_RETRY when a failure on c looks transient (the connection is gone, the
+   server is starting up, shutting down or restarting), else SLUICE_FATAL. The
+   core then reconnects and resumes from the target's checkpoint. */
+sluice_status pg_transient(PGconn *c, const PGresult *res);
 /* A failed call: message from fmt, detail from the server or libpq. Returns status. */
 sluice_status pg_fail(pgsrc *s, sluice_error *err, sluice_status status, PGconn *c,
                       const PGresult *res, const char *fmt, ...) SLUICE_PRINTF(6, 7);

@@ -44,7 +44,7 @@ static sluice_status send_status(pgsrc *s, sluice_error *err)
     size_t n = pgo_encode_standby_status(buf, sizeof buf, st->acked, st->acked, st->acked,
                                          pgo_time_from_unix_us(wall_us()), false);
     if (PQputCopyData(s->repl, buf, (int)n) != 1 || PQflush(s->repl) != 0)
-        return pg_fail(s, err, SLUICE_FATAL, s->repl, NULL,
+        return pg_fail(s, err, pg_transient(s->repl, NULL), s->repl, NULL,
                        "could not send a status update to server \"%s\"", s->server);
     st->last_status_us = pg_now_us();
     return SLUICE_OK;
@@ -418,10 +418,13 @@ static sluice_status stream_ended(pgsrc *s, sluice_error *err)
 {
     PGresult *res = PQgetResult(s->repl);
     const PGresult *why = res && PQresultStatus(res) == PGRES_FATAL_ERROR ? res : NULL;
-    pg_fail(s, err, SLUICE_FATAL, s->repl, why, "replication stream from server \"%s\" ended",
+    /* The server ending the stream without an error (CopyDone at shutdown) may
+       come back; an error with a SQLSTATE says itself whether it is transient. */
+    sluice_status st = why ? pg_transient(s->repl, why) : SLUICE_RETRY;
+    pg_fail(s, err, st, s->repl, why, "replication stream from server \"%s\" ended",
             s->server);
     PQclear(res);
-    return SLUICE_FATAL;
+    return st;
 }
 
 static sluice_status bad_message(pgsrc *s, const pgo_error *pe, sluice_error *err)
@@ -497,7 +500,7 @@ sluice_status pg_stream_read(void *instance, sluice_batch *b, sluice_error *err)
         } else if (n == -1) {
             return stream_ended(s, err);
         } else {
-            return pg_fail(s, err, SLUICE_FATAL, s->repl, NULL,
+            return pg_fail(s, err, pg_transient(s->repl, NULL), s->repl, NULL,
                            "could not read the replication stream from server \"%s\"",
                            s->server);
         }
