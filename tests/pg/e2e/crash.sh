@@ -44,5 +44,5 @@ src -c "INSERT INTO marker VALUES (1)"
 for _ in $(seq 600); do [ "$(tgt -c 'SELECT count(*) FROM marker' 2>/dev/null)" = 1 ] && break; sleep 0.1; done
 kill -TERM $pid; wait $pid || fail "the last run exited $?"
 same_tables || fail "target differs from the source"
-pass "after catch-up every table is identical: $(awk '{s += $2} END {print s}' source.digest) rows, $(wc -l < source.digest) tables"
+pass "after catch-up every table is identical: $(awk -F'|' '{s += $2} END {print s}' source.digest) rows, $(wc -l < source.digest) tables"
 finish
