@@ -16,7 +16,7 @@ write_pipeline crash.lua full-load-and-cdc \
 "$PGBENCH" -n -c 2 -T 600 -R 150 "$SRC" > pgbench.log 2>&1 & WORKLOAD=$!
 BG_PIDS+=("$WORKLOAD")
 
-phase() { grep -o '"phase": "[a-z-]*"' ".sluice/crash/status.json" 2>/dev/null | cut -d'"' -f4; }
+phase() { { grep -o '"phase": "[a-z-]*"' ".sluice/crash/status.json" 2>/dev/null || true; } | cut -d'"' -f4; }
 load_kills=0 cdc_kills=0
 for i in $(seq 1 12); do
   "$SLUICE" run crash.lua >> run.log 2>&1 & pid=$!
