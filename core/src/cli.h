@@ -2,13 +2,27 @@
 #ifndef SLUICE_CLI_H
 #define SLUICE_CLI_H
 
+#include <stdio.h>
+
 int cli_plugins(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_cleanup(int argc, char **argv);
 int cli_status(int argc, char **argv);
+int cli_sync_sequences(int argc, char **argv); /* cli_sequences.c */
 
 /* Options every command takes: --log-format plain|json, --verbose. Returns 1 when
    argv[*i] was one of them (and advances *i past its value), -1 on a bad value. */
 int cli_common_option(int argc, char **argv, int *i);
+
+/* The argument loop of the commands that take a pipeline file (cli_run.c): --state-dir,
+   the common options, --help (prints usage), and with allow_run_options the options of
+   run. Returns -1 when the arguments are good (*path set), else the exit code. */
+struct run_options;
+struct pipeline_config;
+int cli_pipeline_args(int argc, char **argv, struct run_options *opts, const char **path,
+                      void (*usage)(FILE *), int allow_run_options);
+/* Loads the pipeline file and runs action on it; returns its exit code. */
+int cli_with_pipeline(const char *path, const struct run_options *opts,
+                      int (*action)(struct pipeline_config *, const struct run_options *));
 
 #endif

@@ -76,8 +76,7 @@ static void cleanup_usage(FILE *out)
             "behind. The next `sluice run` starts from scratch.\n");
 }
 
-/* The shared argument loop of run and cleanup; returns -1 when done, else an exit code. */
-static int parse_args(int argc, char **argv, run_options *opts, const char **path,
+int cli_pipeline_args(int argc, char **argv, run_options *opts, const char **path,
                       void (*usage)(FILE *), int allow_run_options)
 {
     for (int i = 1; i < argc; i++) {
@@ -111,8 +110,8 @@ static int parse_args(int argc, char **argv, run_options *opts, const char **pat
     return -1;
 }
 
-static int with_pipeline(const char *path, const run_options *opts,
-                         int (*action)(pipeline_config *, const run_options *))
+int cli_with_pipeline(const char *path, const run_options *opts,
+                      int (*action)(pipeline_config *, const run_options *))
 {
     sluice_error err;
     error_init(&err);
@@ -130,14 +129,14 @@ int cli_cleanup(int argc, char **argv)
 {
     run_options opts = {NULL, NULL, -1};
     const char *path = NULL;
-    int rc = parse_args(argc, argv, &opts, &path, cleanup_usage, 0);
-    return rc >= 0 ? rc : with_pipeline(path, &opts, runner_cleanup);
+    int rc = cli_pipeline_args(argc, argv, &opts, &path, cleanup_usage, 0);
+    return rc >= 0 ? rc : cli_with_pipeline(path, &opts, runner_cleanup);
 }
 
 int cli_run(int argc, char **argv)
 {
     run_options opts = {NULL, NULL, -1};
     const char *path = NULL;
-    int rc = parse_args(argc, argv, &opts, &path, run_usage, 1);
-    return rc >= 0 ? rc : with_pipeline(path, &opts, runner_run);
+    int rc = cli_pipeline_args(argc, argv, &opts, &path, run_usage, 1);
+    return rc >= 0 ? rc : cli_with_pipeline(path, &opts, runner_run);
 }

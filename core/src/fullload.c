@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runner.h"
+#include "sequences.h"
 
 /* Core-private batch flag: the reader gave up on this chunk; discard it. */
 #define BATCH_ABORTED 0x80000000u
@@ -140,17 +141,30 @@ done:
     return NULL;
 }
 
-/* The last chunk of a table is durable: record the table as loaded. */
-static void chunk_finished(load_plan *plan, load_table *lt)
+/*
+ * The last chunk of a table is durable: the sink's table_loaded (ABI 1.2: secondary
+ * indexes), on this lane's instance, which only this thread uses; then record the
+ * table as loaded. `out` is the table as the sink sees it.
+ */
+static void chunk_finished(load_plan *plan, load_table *lt, plugin_instance *sink,
+                           const sluice_table *out)
 {
     runner *r = plan->r;
     if (atomic_fetch_add(&lt->chunks_done, 1) + 1 < lt->nchunks || atomic_load(&lt->failed))
         return;
+    sluice_error err;
+    error_init(&err);
+    if (SLUICE_HAS(&r->sink->vt.sink, sluice_sink_vtable, table_loaded)) {
+        char where[300];
+        table_where(lt->table, where, sizeof where);
+        if (INVOKE(sink, sink, table_loaded, where, &err, sink->handle, out, &err) != SLUICE_OK) {
+            table_failed(plan, lt, &err, EXIT_TARGET);
+            return;
+        }
+    }
     table_stats *ts = &r->stats->tables[lt->stat];
     atomic_store(&ts->state, TABLE_LOADED);
     atomic_store(&ts->load_finished_us, now_us());
-    sluice_error err;
-    error_init(&err);
     pthread_mutex_lock(&r->prog_lock);
     table_progress *tp = &r->prog.tables[lt->progress_index];
     tp->loaded = 1;
@@ -195,7 +209,7 @@ static void write_batch(lane *ln, plugin_instance *sink, transform_chain *chain,
         table_failed(plan, lt, &err, EXIT_TARGET);
         return;
     }
-    chunk_finished(plan, lt);
+    chunk_finished(plan, lt, sink, out);
 }
 
 static void *writer_main(void *arg)
@@ -401,5 +415,7 @@ int run_full_load(runner *r)
         runner_fail(r, EXIT_INTERNAL, &err);
     }
     plan_free(&plan);
+    if (complete && !atomic_load(&r->stop))
+        sequences_after_load(r); /* the main instances are idle now */
     return complete ? 0 : -1;
 }

@@ -51,6 +51,7 @@ static const char *host_setting(sluice_context *ctx, const char *name)
 typedef struct table_box {
     sluice_catalog *owner;
     arena *strings;
+    uint32_t index_capacity; /* of table.indexes, which lives in `strings` */
     sluice_table table;
 } table_box;
 
@@ -118,6 +119,7 @@ static sluice_table *table_new(sluice_catalog *c, uint32_t ncolumns)
     b->strings = &((catalog_impl *)c)->strings;
     b->table.header = (sluice_header)SLUICE_HEADER_INIT(sluice_table);
     b->table.column_size = sizeof(sluice_column);
+    b->table.index_size = sizeof(sluice_index);
     b->table.ncolumns = ncolumns;
     b->table.columns = calloc(ncolumns ? ncolumns : 1, sizeof(sluice_column));
     if (!b->table.columns ||
@@ -190,6 +192,37 @@ static int host_table_rename(sluice_table *t, sluice_str schema, sluice_str name
     return t->name.ptr ? 0 : -1;
 }
 
+/* Secondary indexes (since 1.2): the array and its strings live in the catalog's arena,
+   so nothing is freed per table; a full array is copied into one twice its size. */
+static int host_index_add(sluice_table *t, sluice_str name, sluice_str method, uint32_t flags,
+                          const sluice_str *columns, uint32_t ncolumns, sluice_str definition)
+{
+    if (!t || !name.ptr || name.len == 0 || (ncolumns && !columns))
+        return -1;
+    table_box *b = BOX_OF(t);
+    arena *a = b->strings;
+    if (t->nindexes == b->index_capacity) {
+        uint32_t cap = b->index_capacity ? b->index_capacity * 2 : 4;
+        sluice_index *more = arena_alloc(a, (size_t)cap * sizeof *more);
+        if (!more)
+            return -1;
+        if (t->nindexes)
+            memcpy(more, t->indexes, (size_t)t->nindexes * sizeof *more);
+        t->indexes = more;
+        b->index_capacity = cap;
+    }
+    sluice_index ix = {copy_str(a, name), copy_str(a, method), flags, ncolumns,
+                       arena_alloc(a, (size_t)(ncolumns ? ncolumns : 1) * sizeof(sluice_str)),
+                       copy_str(a, definition)};
+    if (!ix.name.ptr || !ix.method.ptr || !ix.columns || !ix.source_definition.ptr)
+        return -1;
+    for (uint32_t i = 0; i < ncolumns; i++)
+        if (!(ix.columns[i] = copy_str(a, columns[i])).ptr)
+            return -1;
+    t->indexes[t->nindexes++] = ix;
+    return 0;
+}
+
 sluice_table *catalog_copy_table(sluice_catalog *c, const sluice_table *src)
 {
     sluice_table *t = table_new(c, src->ncolumns);
@@ -207,6 +240,12 @@ sluice_table *catalog_copy_table(sluice_catalog *c, const sluice_table *src)
         *to = *from;
         to->name = copy_str(a, from->name);
         to->source_type = copy_str(a, from->source_type);
+    }
+    for (uint32_t i = 0; i < sluice_table_nindexes(src); i++) {
+        const sluice_index *ix = sluice_table_index(src, i);
+        if (host_index_add(t, ix->name, ix->method, ix->flags, ix->columns, ix->ncolumns,
+                           ix->source_definition) != 0)
+            return NULL; /* the half-made copy is freed with the catalog */
     }
     return t;
 }
@@ -357,6 +396,8 @@ static const sluice_host host_table = {
     .set_text = host_set_text,
     .batch_full = host_batch_full,
     .chunk_add = host_chunk_add,
+    .index_add = host_index_add,
+    .sequence_add = sequence_list_add,
 };
 
 const sluice_host *host_api(void) { return &host_table; }

@@ -50,4 +50,16 @@ struct sluice_chunk_list {
 };
 void chunk_list_free(sluice_chunk_list *l);
 
+/* ---- sequence lists (read_sequences output, seqlist.c) ---- */
+struct sluice_sequence_list {
+    sluice_sequence *items; /* count entries of sizeof(sluice_sequence) */
+    uint32_t count, capacity;
+    void *strings;          /* the arena holding their names */
+};
+void sequence_list_init(sluice_sequence_list *l);
+void sequence_list_free(sluice_sequence_list *l);
+/* host->sequence_add */
+sluice_sequence *sequence_list_add(sluice_sequence_list *l, sluice_str schema, sluice_str name,
+                                   int64_t last_value, int is_called);
+
 #endif

@@ -31,6 +31,8 @@ static const command commands[] = {
     {"run", "run a pipeline: full load and/or change capture", cli_run},
     {"status", "show a pipeline's status file", cli_status},
     {"cleanup", "drop the slot/publication a pipeline created; forget its progress", cli_cleanup},
+    {"sync-sequences", "set the target's sequences to the source's values (cutover)",
+     cli_sync_sequences},
     {"plugins", "list the plugins found, or --describe NAME for its options", cli_plugins},
     {"version", "print the version and plugin ABI", cli_version},
     {"help", "this text", cli_help},
@@ -44,7 +46,7 @@ static int cli_help(int argc, char **argv)
            "usage: sluice COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
            SLUICE_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        printf("  %-9s %s\n", commands[i].name, commands[i].summary);
+        printf("  %-14s %s\n", commands[i].name, commands[i].summary);
     printf("\n"
            "Every command takes --help, --log-format plain|json and --verbose.\n"
            "Secrets come from env \"NAME\" or file \"/path\" in the pipeline file and are\n"

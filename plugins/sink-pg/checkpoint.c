@@ -210,7 +210,7 @@ sluice_status sp_checkpoint_send(sinkpg *s, const sluice_position *pos, sluice_e
     int lengths[2] = {0, (int)pos->len}, formats[2] = {0, 1}; /* the position goes as binary */
     if (!PQsendQueryParams(s->conn, q->data, 2, NULL, values, lengths, formats, 0))
         return sp_report(s, err, SLUICE_FATAL, NULL, "could not send the checkpoint", NULL);
-    return sp_pipe_push(s, (sp_item){ITEM_CHECKPOINT, 0, UINT32_MAX, s->xid, NULL}, err);
+    return sp_pipe_push(s, (sp_item){.kind = ITEM_CHECKPOINT, .slot = UINT32_MAX, .xid = s->xid}, err);
 }
 
 sluice_status sp_checkpoint_cleanup(sinkpg *s, sluice_error *err)

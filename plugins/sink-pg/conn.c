@@ -251,7 +251,9 @@ sluice_status sp_ensure_connected(sinkpg *s, sluice_error *err)
         s->tables[i]->generation++;
     }
     s->pipe.active = 0;
-    s->pipe.nitems = 0;
+    s->pipe.nitems = s->pipe.nrows = 0;
+    s->pipe.qhead = s->pipe.nqueue = s->pipe.ncommits = 0;
+    s->pipe.guarded = s->pipe.framed = 0;
     s->copy_table = NULL;
     int relock = s->ck_locked; /* the lock went with the old session */
     s->ck_locked = 0;

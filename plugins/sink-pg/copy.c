@@ -221,7 +221,7 @@ static sluice_status send_singly(sinkpg *s, sp_table *tt, const sluice_batch *b,
         const sluice_event *e = sluice_batch_event(b, i);
         if (e->op != SLUICE_OP_INSERT || !e->new_row)
             continue;
-        if (s->pipe.nitems >= SP_PIPE_WINDOW)
+        if (s->pipe.nitems >= SP_FALLBACK_WINDOW)
             st = sp_pipe_finish(s, err);
         if (st == SLUICE_OK)
             st = sp_pipe_enter(s, err);
@@ -239,6 +239,8 @@ static sluice_status insert_singly(sinkpg *s, sp_table *tt, const sluice_batch *
                                    uint64_t *rejected, sluice_error *err)
 {
     uint64_t before = s->rejected_total;
+    s->threshold_hit = 0;
+    s->pipe.window = SP_FALLBACK_WINDOW;
     sluice_status st = sp_command(s, err, SLUICE_ERROR, "BEGIN", "could not begin a transaction");
     if (st == SLUICE_OK)
         st = send_singly(s, tt, b, err);
@@ -256,6 +258,7 @@ static sluice_status insert_singly(sinkpg *s, sp_table *tt, const sluice_batch *
             st = err->status = SLUICE_ERROR;
     }
     sp_errors_reset(s);
+    s->pipe.window = 0;
     *rejected = s->rejected_total - before;
     return st;
 }

@@ -175,16 +175,21 @@ static int table_exists(sinkpg *s, const sp_table *tt, sluice_error *err)
 /*
  * Runs statements in one transaction; rolls back on the first failure. With
  * error_policy = record the table's recorded errors go in the same
- * transaction: the table is about to be loaded from nothing again.
+ * transaction: the table is about to be loaded from nothing again. `created`:
+ * the statements create the table t, whose indexes are then recorded to be
+ * built after the load (indexes.c, ABI 1.2); NULL otherwise.
  */
 static sluice_status in_transaction(sinkpg *s, const sp_table *tt, const char *const *sql,
-                                    const char *const *what, int n, sluice_error *err)
+                                    const char *const *what, int n, const sluice_table *created,
+                                    sluice_error *err)
 {
     sluice_status st = sp_command(s, err, SLUICE_ERROR, "BEGIN", "could not begin a transaction");
     for (int i = 0; i < n && st == SLUICE_OK; i++)
         st = sp_command(s, err, SLUICE_ERROR, sql[i], what[i]);
     if (st == SLUICE_OK && s->record)
         st = sp_errors_purge(s, tt, err);
+    if (st == SLUICE_OK && created)
+        st = sp_indexes_record(s, tt, created, err);
     if (st == SLUICE_OK)
         return sp_command(s, err, SLUICE_ERROR, "COMMIT", "could not commit the table's DDL");
     if (!sp_connection_lost(s))
@@ -226,7 +231,7 @@ sluice_status sp_prepare_table(sinkpg *s, const sluice_table *t, sluice_prep_mod
     if (exists && mode == SLUICE_PREP_TRUNCATE) {
         sb_printf(&sql, "TRUNCATE TABLE %s", tt->qname);
         const char *stmts[1] = {sb_cstr(&sql)}, *whats[1] = {truncate};
-        st = stmts[0] ? in_transaction(s, tt, stmts, whats, 1, err) : sp_oom(s, err);
+        st = stmts[0] ? in_transaction(s, tt, stmts, whats, 1, NULL, err) : sp_oom(s, err);
         if (st == SLUICE_OK)
             s->host->log(s->ctx, SLUICE_LOG_INFO, "truncated table \"%s\"", tt->display);
     } else {
@@ -239,7 +244,7 @@ sluice_status sp_prepare_table(sinkpg *s, const sluice_table *t, sluice_prep_mod
             int n = exists ? 2 : 1; /* DROP only what is there: no notice, no race with it */
             st = !stmts[0] ? sp_oom(s, err)
                            : in_transaction(s, tt, exists ? stmts : stmts + 1,
-                                            exists ? whats : whats + 1, n, err);
+                                            exists ? whats : whats + 1, n, t, err);
         }
         if (st == SLUICE_OK)
             s->host->log(s->ctx, SLUICE_LOG_INFO, "%s table \"%s\"",

@@ -8,12 +8,21 @@
  * PIPELINE_ABORTED) and the transaction is aborted, so the first error is the
  * one reported.
  *
- * error_policy = record puts each row between SAVEPOINT and RELEASE. A row the
- * target rejects then costs one more round trip: after the sync the
- * transaction is rolled back to that row's savepoint, the row is kept for the
- * errors table, and the rows the server skipped after it are sent again. Only
- * rows may be queued after a row that can still fail (sp_pipe_settle comes
- * first), so rows are all there is to send again.
+ * error_policy = record puts the rows of a window (what is queued between two
+ * syncs) under one savepoint ("guarded"), released just before the sync: rows
+ * that go in cost one subtransaction per window, not one each. When the target
+ * rejects a row, after the sync the transaction is rolled back to that
+ * savepoint and the row is kept for the errors table (errors.c). Then:
+ *   - the rows before it, which went in and were rolled back, are sent again
+ *     as a guarded window;
+ *   - the rows after it, which the server skipped, are sent "framed", each
+ *     between its own SAVEPOINT and RELEASE, at most FRAMED_CHUNK between two
+ *     syncs: where rejected rows are many, one more only rolls back itself
+ *     and wastes the rest of its chunk;
+ *   - once a framed chunk goes in whole, the rows left are guarded again.
+ * Only rows may be queued after a row that can still fail (sp_pipe_settle
+ * comes first), so rows are all there is to send again. Their "found no row"
+ * counts wait until their window stands, so a row sent twice counts once.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -22,6 +31,9 @@
 #include "sinkpg.h"
 
 #define NO_SLOT UINT32_MAX
+
+/* Record: framed rows between two syncs, after a rejected row. */
+#define FRAMED_CHUNK 64u
 
 /* Warnings about rows that were not there, before going quiet (the counter goes on). */
 #define MISSING_WARNINGS 10
@@ -63,12 +75,48 @@ sluice_status sp_pipe_command(sinkpg *s, const char *sql, const char *label, uin
         return st;
     if (!PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
         return sp_report(s, err, SLUICE_FATAL, NULL, "could not send a statement", NULL);
-    return sp_pipe_push(s, (sp_item){ITEM_COMMAND, 0, slot, s->xid, label}, err);
+    return sp_pipe_push(
+        s, (sp_item){.kind = ITEM_COMMAND, .slot = slot, .xid = s->xid, .command = label}, err);
 }
 
 static const char *table_of(const sinkpg *s, const sp_item *it)
 {
     return it->slot < s->ntables ? s->tables[it->slot]->display : "?";
+}
+
+/* A parameterless statement about the rows of a window (record). */
+static sluice_status send_savepoint(sinkpg *s, sp_item_kind kind, uint32_t slot,
+                                    const sp_origin *o, sluice_error *err)
+{
+    static const struct {
+        const char *sql, *label;
+    } what[] = {
+        [ITEM_GUARD] = {"SAVEPOINT sluice_rows", "set a savepoint before rows of"},
+        [ITEM_UNGUARD] = {"RELEASE SAVEPOINT sluice_rows", "release the savepoint of rows of"},
+        [ITEM_SAVEPOINT] = {"SAVEPOINT sluice_row", "set a savepoint before a row of"},
+        [ITEM_RELEASE] = {"RELEASE SAVEPOINT sluice_row", "release the savepoint of a row of"},
+    };
+    if (!PQsendQueryParams(s->conn, what[kind].sql, 0, NULL, NULL, NULL, NULL, 0))
+        return sp_report(s, err, SLUICE_FATAL, NULL, "could not send a statement", NULL);
+    return sp_pipe_push(s, (sp_item){.kind = (uint8_t)kind, .slot = slot, .xid = o->xid,
+                                     .command = what[kind].label, .seq = o->seq},
+                        err);
+}
+
+sluice_status sp_pipe_row_begin(sinkpg *s, uint32_t slot, const sp_origin *o, sluice_error *err)
+{
+    sp_pipe *p = &s->pipe;
+    if (p->framed)
+        return send_savepoint(s, ITEM_SAVEPOINT, slot, o, err);
+    if (p->guarded)
+        return SLUICE_OK;
+    p->guarded = 1;
+    return send_savepoint(s, ITEM_GUARD, slot, o, err);
+}
+
+sluice_status sp_pipe_row_end(sinkpg *s, uint32_t slot, const sp_origin *o, sluice_error *err)
+{
+    return s->pipe.framed ? send_savepoint(s, ITEM_RELEASE, slot, o, err) : SLUICE_OK;
 }
 
 static sluice_status item_error(sinkpg *s, const sp_item *it, const PGresult *res,
@@ -105,10 +153,8 @@ static sluice_status item_error(sinkpg *s, const sp_item *it, const PGresult *re
 }
 
 /* An UPDATE or DELETE that found no row: the target differs from the source. */
-static void check_found(sinkpg *s, const sp_item *it, const PGresult *res)
+static void count_missing(sinkpg *s, const sp_item *it)
 {
-    if (it->kind != ITEM_ROW || it->op == SP_INSERT || strcmp(PQcmdTuples((PGresult *)res), "0"))
-        return;
     s->host->count(s->ctx, "rows_missing", 1);
     if (s->missing_warnings++ < MISSING_WARNINGS)
         s->host->log(s->ctx, SLUICE_LOG_WARNING,
@@ -116,6 +162,25 @@ static void check_found(sinkpg *s, const sp_item *it, const PGresult *res)
                      it->op == SP_UPDATE ? "an update" : "a delete", it->xid, table_of(s, it),
                      s->missing_warnings == MISSING_WARNINGS ? " (further ones are only counted)"
                                                              : "");
+}
+
+/* Counts a row that found nothing now, or once its window stands (it may be sent again). */
+static void check_found(sinkpg *s, sp_item *it, const PGresult *res)
+{
+    if (it->kind != ITEM_ROW || it->op == SP_INSERT || strcmp(PQcmdTuples((PGresult *)res), "0"))
+        return;
+    if (it->guarded)
+        it->missing = 1;
+    else
+        count_missing(s, it);
+}
+
+/* The window stands: the rows that found nothing count now. */
+static void count_window(sinkpg *s)
+{
+    for (uint32_t i = 0; i < s->pipe.nitems; i++)
+        if (s->pipe.items[i].missing)
+            count_missing(s, &s->pipe.items[i]);
 }
 
 /* The first rejected row of a sync (error_policy = record). */
@@ -161,7 +226,7 @@ static sluice_status read_results(sinkpg *s, sp_failed *failed, sluice_error *er
             PQclear(res);
             break;
         }
-        const sp_item *it = next < p->nitems ? &p->items[next] : NULL;
+        sp_item *it = next < p->nitems ? &p->items[next] : NULL;
         next++;
         if (t == PGRES_PIPELINE_ABORTED && it && it->kind == ITEM_PREPARE)
             unprepare(s, it);
@@ -186,11 +251,13 @@ static sluice_status read_results(sinkpg *s, sp_failed *failed, sluice_error *er
     return st;
 }
 
-/* Undoes the rejected row: its savepoint is the innermost, and the transaction is aborted. */
-static sluice_status roll_back_row(sinkpg *s, sluice_error *err)
+/* Undoes the window (guarded) or the rejected row: the transaction is aborted until then. */
+static sluice_status roll_back(sinkpg *s, int guarded, sluice_error *err)
 {
-    PGresult *res = PQexec(s->conn, "ROLLBACK TO SAVEPOINT sluice_row; "
-                                    "RELEASE SAVEPOINT sluice_row");
+    PGresult *res = PQexec(s->conn, guarded ? "ROLLBACK TO SAVEPOINT sluice_rows; "
+                                              "RELEASE SAVEPOINT sluice_rows"
+                                            : "ROLLBACK TO SAVEPOINT sluice_row; "
+                                              "RELEASE SAVEPOINT sluice_row");
     sluice_status st = SLUICE_OK;
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         st = sp_report(s, err, SLUICE_FATAL, res, "could not roll back a rejected row", NULL);
@@ -206,57 +273,130 @@ static sp_why why_of(const PGresult *res)
                     PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)};
 }
 
+/* Appends the ROW items [from, to) of the window, except `skip`, to *out as `framed`. */
+static void copy_rows(const sp_pipe *p, uint32_t from, uint32_t to, uint32_t skip, int framed,
+                      sp_item *out, uint32_t *n)
+{
+    for (uint32_t i = from; i < to; i++) {
+        if (p->items[i].kind != ITEM_ROW || i == skip)
+            continue;
+        out[*n] = p->items[i];
+        out[*n].framed = (uint8_t)framed;
+        out[*n].missing = 0;
+        (*n)++;
+    }
+}
+
+/*
+ * Puts the window's rows that must go again before the rows still queued: in
+ * a guarded window those before the rejected one (rolled back) as a guarded
+ * window, and in any window those after it (skipped by the server) framed.
+ */
+static sluice_status requeue(sinkpg *s, uint32_t failed, int guarded, sluice_error *err)
+{
+    sp_pipe *p = &s->pipe;
+    uint32_t left = p->nqueue - p->qhead, n = 0;
+    sp_item *q = malloc((p->nitems + left + 1) * sizeof *q);
+    if (!q)
+        return sp_oom(s, err);
+    if (guarded)
+        copy_rows(p, 0, failed, failed, 0, q, &n);
+    copy_rows(p, failed + 1, p->nitems, failed, 1, q, &n);
+    if (left)
+        memcpy(q + n, p->queue + p->qhead, left * sizeof *q);
+    free(p->queue);
+    p->queue = q;
+    p->qhead = 0;
+    p->nqueue = n + left;
+    return SLUICE_OK;
+}
+
 /*
  * Record: the row at failed->index was rejected and the server skipped what
- * came after it. Rolls back to the row's savepoint, keeps the row for the
- * errors table, and queues the skipped rows again (their statements are
- * prepared again where the server skipped the PREPARE too).
+ * came after it. Rolls back to the window's savepoint (guarded) or the row's
+ * own, keeps the row for the errors table, and queues the rows to send again.
  */
-static sluice_status reject_and_resend(sinkpg *s, const sp_failed *failed, sluice_error *err)
+static sluice_status reject_row(sinkpg *s, const sp_failed *failed, int guarded,
+                                sluice_error *err)
 {
     sp_pipe *p = &s->pipe;
     sp_item bad = p->items[failed->index];
-    uint32_t ntail = 0;
-    sp_item *tail = malloc((p->nitems - failed->index) * sizeof *tail);
-    if (!tail)
-        return sp_oom(s, err);
-    for (uint32_t i = failed->index + 1; i < p->nitems; i++)
-        if (p->items[i].kind == ITEM_ROW)
-            tail[ntail++] = p->items[i];
+    sluice_status st = requeue(s, failed->index, guarded, err);
     p->nitems = p->nrows = 0;
-    sluice_status st = roll_back_row(s, err);
+    if (st == SLUICE_OK)
+        st = roll_back(s, guarded, err);
     if (st == SLUICE_OK) {
         sp_why why = why_of(failed->res);
         sp_origin o = {bad.xid, bad.seq};
         st = sp_reject(s, s->tables[bad.slot], bad.event, &o, &why, err);
     }
-    for (uint32_t i = 0; i < ntail && st == SLUICE_OK; i++) {
-        sp_origin o = {tail[i].xid, tail[i].seq};
+    return st;
+}
+
+/*
+ * Sends the next run of queued rows: guarded ones up to a window, framed ones
+ * up to FRAMED_CHUNK (their statements are prepared again where the server
+ * skipped the PREPARE too).
+ */
+static sluice_status send_queued(sinkpg *s, sluice_error *err)
+{
+    sp_pipe *p = &s->pipe;
+    sluice_status st = SLUICE_OK;
+    p->framed = p->queue[p->qhead].framed;
+    uint32_t limit = p->framed ? FRAMED_CHUNK : p->window ? p->window : SP_PIPE_WINDOW, sent = 0;
+    while (st == SLUICE_OK && p->qhead < p->nqueue && sent < limit &&
+           p->queue[p->qhead].framed == p->framed) {
+        const sp_item *it = &p->queue[p->qhead++];
+        sp_origin o = {it->xid, it->seq};
         st = sp_pipe_enter(s, err);
         if (st == SLUICE_OK)
-            st = sp_send_row(s, s->tables[tail[i].slot], tail[i].event, &o, err);
+            st = sp_send_row(s, s->tables[it->slot], it->event, &o, err);
+        sent++;
     }
-    free(tail);
+    if (p->qhead == p->nqueue)
+        p->qhead = p->nqueue = 0;
     return st;
+}
+
+/* A framed chunk went in whole: the rows still queued go guarded again. */
+static void unframe(sp_pipe *p)
+{
+    for (uint32_t i = p->qhead; i < p->nqueue; i++)
+        p->queue[i].framed = 0;
 }
 
 sluice_status sp_pipe_finish(sinkpg *s, sluice_error *err)
 {
     sp_pipe *p = &s->pipe;
     sluice_status st = SLUICE_OK;
-    while (st == SLUICE_OK && p->active) {
+    while (st == SLUICE_OK && (p->active || p->qhead < p->nqueue)) {
+        if (!p->active) {
+            st = send_queued(s, err);
+            continue;
+        }
         sp_failed failed = {UINT32_MAX, NULL};
-        st = read_results(s, s->record ? &failed : NULL, err);
-        if (st == SLUICE_OK && failed.res)
-            st = reject_and_resend(s, &failed, err);
-        else
-            p->nitems = p->nrows = 0;
+        int guarded = p->guarded, framed = p->framed;
+        if (guarded) /* the window's rows go in, unless one of them is rejected */
+            st = send_savepoint(s, ITEM_UNGUARD, NO_SLOT, &(sp_origin){s->xid, 0}, err);
+        p->guarded = p->framed = 0;
+        if (st == SLUICE_OK)
+            st = read_results(s, s->record ? &failed : NULL, err);
+        if (st == SLUICE_OK && failed.res) {
+            st = reject_row(s, &failed, guarded, err);
+        } else if (st == SLUICE_OK) {
+            count_window(s);
+            if (framed)
+                unframe(p);
+        }
+        p->nitems = p->nrows = 0;
         PQclear(failed.res);
     }
     if (st != SLUICE_OK && p->active)
         sp_pipe_drain(s);
     p->nitems = p->nrows = 0;
+    p->qhead = p->nqueue = 0;
     p->ncommits = 0; /* every row before them is settled */
+    p->guarded = p->framed = 0;
     return st;
 }
 
@@ -275,15 +415,20 @@ void sp_pipe_drain(sinkpg *s)
         read_results(s, NULL, &ignored);
     }
     p->nitems = p->nrows = 0;
+    p->qhead = p->nqueue = 0;
     p->ncommits = 0;
+    p->guarded = p->framed = 0;
 }
 
 void sp_pipe_free(sp_pipe *p)
 {
     free(p->items);
     free(p->commits);
+    free(p->queue);
     p->items = NULL;
     p->commits = NULL;
+    p->queue = NULL;
+    p->qhead = p->nqueue = 0;
     p->nitems = p->cap = p->nrows = 0;
     p->ncommits = p->commits_cap = 0;
 }

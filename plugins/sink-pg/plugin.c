@@ -193,7 +193,23 @@ static sluice_status sp_cleanup(void *instance, sluice_error *err)
 {
     sinkpg *s = instance;
     sluice_status st = sp_ensure_connected(s, err);
-    return st == SLUICE_OK ? sp_checkpoint_cleanup(s, err) : st;
+    if (st == SLUICE_OK)
+        st = sp_checkpoint_cleanup(s, err);
+    return st == SLUICE_OK ? sp_indexes_cleanup(s, err) : st; /* ABI 1.2 */
+}
+
+/* ---- ABI 1.2: indexes.c, sequences.c ---- */
+
+static sluice_status sp_table_loaded_cb(void *instance, const sluice_table *table,
+                                        sluice_error *err)
+{
+    return sp_table_loaded(instance, table, err);
+}
+
+static sluice_status sp_set_sequences_cb(void *instance, const sluice_sequence *seqs, uint32_t n,
+                                         uint32_t sequence_size, sluice_error *err)
+{
+    return sp_set_sequences(instance, seqs, n, sequence_size, err);
 }
 
 static const sluice_sink_vtable sp_vtable = {
@@ -207,6 +223,8 @@ static const sluice_sink_vtable sp_vtable = {
     .apply = sp_apply_cb,
     .flush = sp_flush_cb,
     .cleanup = sp_cleanup,
+    .table_loaded = sp_table_loaded_cb,
+    .set_sequences = sp_set_sequences_cb,
 };
 
 static const sluice_options sp_option_table = {

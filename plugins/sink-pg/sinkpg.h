@@ -12,6 +12,8 @@
  *   apply.c       change batches: source transactions grouped into target transactions
  *   checkpoint.c  the checkpoint table: read at start, written with every commit
  *   errors.c      error_policy = record: rejected rows kept for the errors table
+ *   indexes.c     secondary indexes: planned at CREATE, built in table_loaded (ABI 1.2)
+ *   indexdef.c    their DDL text; sequences.c set_sequences (ABI 1.2)
  *   sqltext.c     quoting and COPY escaping; sbuf.c the byte buffer
  */
 #ifndef SINKPG_H
@@ -82,7 +84,9 @@ typedef enum sp_item_kind {
     ITEM_PREPARE,
     ITEM_ROW,
     ITEM_CHECKPOINT,
-    ITEM_SAVEPOINT,   /* record: around each row */
+    ITEM_GUARD,       /* record: the savepoint before a window's rows, and its release */
+    ITEM_UNGUARD,
+    ITEM_SAVEPOINT,   /* record, after a rejected row: around each row of the window */
     ITEM_RELEASE,
     ITEM_REJECTED     /* record: a row of the errors table */
 } sp_item_kind;
@@ -104,6 +108,9 @@ typedef struct sp_item {
     uint64_t seq;
     const sluice_event *event;
     uint32_t stmt; /* PREPARE: the statement's index in its table */
+    uint8_t guarded; /* ROW: under the window's savepoint (sent again if it is rolled back) */
+    uint8_t missing; /* ROW: found no row; counted once the window stands */
+    uint8_t framed;  /* queued ROW: to be sent again with a savepoint of its own */
 } sp_item;
 
 /* A source COMMIT seen while rows of its transaction may still be unchecked. */
@@ -117,6 +124,11 @@ typedef struct sp_pipe {
     sp_item *items;   /* queued since the last sync, in order */
     uint32_t nitems, cap;
     uint32_t nrows;   /* ROW items among them */
+    int guarded;      /* record: the window's savepoint is open */
+    int framed;       /* record: after a rejected row, each row gets its own savepoint */
+    uint32_t window;  /* record: rows in a guarded window before a sync; 0: SP_PIPE_WINDOW */
+    sp_item *queue;   /* record: rows to send again after a rejected one, in order */
+    uint32_t qhead, nqueue;
     sp_seen_commit *commits; /* record: COMMITs after the rows queued (see errors.c) */
     uint32_t ncommits, commits_cap;
 } sp_pipe;
@@ -251,25 +263,34 @@ sluice_status sp_pipe_command(sinkpg *s, const char *sql, const char *label, uin
                               sluice_error *err);
 /*
  * Syncs, checks every queued result in order, leaves pipeline mode. With
- * error_policy = record, a row the target rejects is recorded (errors.c), its
- * savepoint rolled back, and the rows queued after it, which the server
- * skipped, are sent again; it returns once every queued row is settled.
+ * error_policy = record, a row the target rejects is recorded (errors.c), the
+ * rows are rolled back to a savepoint before it, and those of them that were
+ * not rejected are sent again; it returns once every queued row is settled.
  */
 sluice_status sp_pipe_finish(sinkpg *s, sluice_error *err);
 /* Record: sp_pipe_finish when rows are queued, before anything but rows is queued. */
 sluice_status sp_pipe_settle(sinkpg *s, sluice_error *err);
+/* Record: what goes before a row (the window's savepoint, or the row's own) and after it. */
+sluice_status sp_pipe_row_begin(sinkpg *s, uint32_t slot, const sp_origin *o, sluice_error *err);
+sluice_status sp_pipe_row_end(sinkpg *s, uint32_t slot, const sp_origin *o, sluice_error *err);
 /* After a failure: reads and drops every queued result, leaves pipeline mode. */
 void sp_pipe_drain(sinkpg *s);
 /* Queued statements past which apply syncs, to bound memory on both sides. */
 #define SP_PIPE_WINDOW 2000u
+/*
+ * Record, rows one by one after a refused COPY: a smaller window, as a
+ * rejected row is certain there and costs re-running its window's rows
+ * before it; the transaction is one batch, short, so its savepoints are few.
+ */
+#define SP_FALLBACK_WINDOW 256u
 void sp_pipe_free(sp_pipe *p);
 
 /* ---- stmt.c ---- */
 
 /*
  * Sends one row change (prepares its statement first when new). With
- * error_policy = record the row goes between SAVEPOINT and RELEASE, and a
- * value no statement can carry (a NUL byte) is recorded as rejected here.
+ * error_policy = record the row goes under a savepoint (pipe.c), and a value
+ * no statement can carry (a NUL byte) is recorded as rejected here.
  */
 sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, const sp_origin *o,
                           sluice_error *err);
@@ -321,6 +342,19 @@ sluice_status sp_errors_send(sinkpg *s, sluice_error *err);
 void sp_errors_reset(sinkpg *s);
 void sp_errors_free(sinkpg *s);
 void sp_errors_display(const sinkpg *s, char *buf, size_t size);
+
+/* ---- indexes.c, sequences.c: ABI 1.2 ---- */
+
+/* prepare_table created the table: record its indexes to build once it is loaded
+   (in the transaction that created it). */
+sluice_status sp_indexes_record(sinkpg *s, const sp_table *tt, const sluice_table *t,
+                                sluice_error *err);
+/* table_loaded: builds the table's recorded indexes and forgets them. */
+sluice_status sp_table_loaded(sinkpg *s, const sluice_table *t, sluice_error *err);
+/* cleanup: drops the pending-index table. */
+sluice_status sp_indexes_cleanup(sinkpg *s, sluice_error *err);
+sluice_status sp_set_sequences(sinkpg *s, const sluice_sequence *seqs, uint32_t n,
+                               uint32_t sequence_size, sluice_error *err);
 
 /* ---- small shared helpers ---- */
 

@@ -10,6 +10,11 @@
  * A table with only a replica identity (REPLICA IDENTITY FULL, no key) is
  * matched on every identity column with IS NOT DISTINCT FROM, one row at a
  * time through its ctid, as duplicates may exist.
+ *
+ * With error_policy = record, pipe.c puts savepoints around the rows
+ * (sp_pipe_row_begin / _end) and may send a row again after an earlier one
+ * was rejected; a statement whose PREPARE the server skipped then is prepared
+ * again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +141,9 @@ static sluice_status send_prepare(sinkpg *s, sp_table *tt, sp_stmt *st, const sp
     st->prepared = 1;
     s->host->log(s->ctx, SLUICE_LOG_DEBUG, "prepared %s: %s", st->name, s->sql.data);
     uint32_t index = (uint32_t)(st - tt->stmts);
-    return sp_pipe_push(s, (sp_item){ITEM_PREPARE, (uint8_t)st->op, tt->slot, o->xid, NULL,
-                                     o->seq, NULL, index},
+    return sp_pipe_push(s, (sp_item){.kind = ITEM_PREPARE, .op = (uint8_t)st->op,
+                                     .slot = tt->slot, .xid = o->xid, .seq = o->seq,
+                                     .stmt = index},
                         err);
 }
 
@@ -306,21 +312,6 @@ static sp_stmt *statement_for(sinkpg *s, sp_table *tt, const sluice_event *e, sp
     return rc == SLUICE_OK ? st : NULL;
 }
 
-/* Queues a parameterless statement that frames a row (record: SAVEPOINT, RELEASE). */
-static sluice_status frame(sinkpg *s, sp_table *tt, sp_item_kind kind, const sp_origin *o,
-                           sluice_error *err)
-{
-    int save = kind == ITEM_SAVEPOINT;
-    const char *sql = save ? "SAVEPOINT sluice_row" : "RELEASE SAVEPOINT sluice_row";
-    if (!PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
-        return sp_report(s, err, SLUICE_FATAL, NULL, "could not send a statement", NULL);
-    return sp_pipe_push(s, (sp_item){(uint8_t)kind, 0, tt->slot, o->xid,
-                                     save ? "set a savepoint for a row of"
-                                          : "release the savepoint of a row of",
-                                     o->seq, NULL, 0},
-                        err);
-}
-
 sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, const sp_origin *o,
                           sluice_error *err)
 {
@@ -341,14 +332,16 @@ sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, const 
         return reject_nul(s, tt, e, (uint32_t)nul, o, err);
     sluice_status rc = put_params(s, tt, st, e, err);
     if (rc == SLUICE_OK && s->record)
-        rc = frame(s, tt, ITEM_SAVEPOINT, o, err);
+        rc = sp_pipe_row_begin(s, tt->slot, o, err);
     if (rc != SLUICE_OK)
         return rc;
     if (!PQsendQueryPrepared(s->conn, st->name, (int)st->nparams, s->params, NULL, NULL, 0))
         return sp_report(s, err, SLUICE_FATAL, NULL, "could not send a statement", NULL);
-    rc = sp_pipe_push(s, (sp_item){ITEM_ROW, (uint8_t)op, tt->slot, o->xid, NULL, o->seq, e, 0},
+    rc = sp_pipe_push(s, (sp_item){.kind = ITEM_ROW, .op = (uint8_t)op, .slot = tt->slot,
+                                   .xid = o->xid, .seq = o->seq, .event = e,
+                                   .guarded = (uint8_t)s->pipe.guarded},
                       err);
     if (rc == SLUICE_OK && s->record)
-        rc = frame(s, tt, ITEM_RELEASE, o, err);
+        rc = sp_pipe_row_end(s, tt->slot, o, err);
     return rc;
 }

@@ -11,9 +11,6 @@
 
 #include "source_pg.h"
 
-/* The schemas of option schemas, trimmed: every query takes the option as $1. */
-#define SCHEMAS_CTE \
-    "WITH s AS (SELECT btrim(x) AS nspname FROM unnest(string_to_array($1, ',')) x) "
 
 static const char missing_schemas_sql[] =
     SCHEMAS_CTE "SELECT s.nspname FROM s WHERE NOT EXISTS "
@@ -281,6 +278,8 @@ sluice_status pg_discover(void *instance, sluice_catalog *catalog, sluice_error 
     st = add_tables(s, catalog, tabs, cols, err);
     PQclear(tabs);
     PQclear(cols);
+    if (st == SLUICE_OK)
+        st = pg_discover_indexes(s, err);
     if (st != SLUICE_OK)
         return st;
     s->host->log(s->ctx, SLUICE_LOG_DEBUG, "discovered %u tables in schemas \"%s\"", s->ntables,

@@ -229,6 +229,7 @@ static const sluice_source_vtable pg_vtable = {
     .ack = pg_ack,
     .position_parse = pg_position_parse,
     .cleanup = pg_cleanup,
+    .read_sequences = pg_read_sequences,
 };
 
 static const sluice_options pg_option_table = {

@@ -6,6 +6,8 @@
  *   strbuf.c    a growable string for SQL
  *   prereq.c    prerequisite checks, before anything is created
  *   catalog.c   discover: tables, columns, keys, replica identity
+ *   indexes.c   discover: secondary indexes (ABI 1.2)
+ *   sequences.c read_sequences: sequences and their values (ABI 1.2)
  *   types.c     PostgreSQL type -> canonical type
  *   slot.c      publication, slot, snapshot_begin/attach, cleanup
  *   copy.c      split_table and the full-load COPY reader
@@ -160,6 +162,10 @@ sluice_status pg_check_cdc(pgsrc *s, int new_slots, sluice_error *err);
 
 /* ---- catalog.c ---- */
 
+/* The schemas of option schemas, trimmed: every catalog query takes the option as $1. */
+#define SCHEMAS_CTE \
+    "WITH s AS (SELECT btrim(x) AS nspname FROM unnest(string_to_array($1, ',')) x) "
+
 sluice_status pg_discover(void *instance, sluice_catalog *catalog, sluice_error *err);
 pg_table *pg_table_by_oid(pgsrc *s, uint32_t oid);
 /* An array literal of the selected tables' OIDs ("{1,2,3}"), malloc'ed. */
@@ -167,6 +173,13 @@ char *pg_table_oids(pgsrc *s);
 /* Fills a new version of a table for a RELATION's columns (relmap.c calls it). */
 sluice_status pg_catalog_reshape(pgsrc *s, pg_table *pt, const pgo_relation *rel,
                                  sluice_error *err);
+
+/* ---- indexes.c, sequences.c (ABI 1.2) ---- */
+
+/* The selected tables' secondary indexes into the catalog (pg_discover calls it). */
+sluice_status pg_discover_indexes(pgsrc *s, sluice_error *err);
+/* read_sequences: every sequence of the selected schemas with its current value. */
+sluice_status pg_read_sequences(void *instance, sluice_sequence_list *out, sluice_error *err);
 
 /* ---- types.c ---- */
 

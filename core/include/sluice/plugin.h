@@ -31,6 +31,7 @@ extern "C" {
 typedef struct sluice_context sluice_context; /* one per plugin instance, opaque */
 typedef struct sluice_catalog sluice_catalog; /* the core's table registry, opaque */
 typedef struct sluice_chunk_list sluice_chunk_list; /* split_table's output, opaque */
+typedef struct sluice_sequence_list sluice_sequence_list; /* read_sequences' output, opaque (1.2) */
 
 typedef enum sluice_kind {
     SLUICE_KIND_SOURCE = 1,
@@ -118,6 +119,17 @@ typedef struct sluice_host {
 
     /* Full-load planning: add one chunk; bounds are copied. */
     int (*chunk_add)(sluice_chunk_list *list, sluice_str bounds);
+
+    /* since 1.2 */
+    /* discover(): adds a secondary index to a table it added (see sluice_index); every
+       string is copied. columns: ncolumns key column names, an empty one for an
+       expression key. 0, or -1 on bad arguments. */
+    int (*index_add)(sluice_table *table, sluice_str name, sluice_str method, uint32_t flags,
+                     const sluice_str *columns, uint32_t ncolumns, sluice_str source_definition);
+    /* read_sequences(): adds a sequence with its current value; strings are copied. Returns
+       the entry, to fill in its definition (valid until the next sequence_add), or NULL. */
+    sluice_sequence *(*sequence_add)(sluice_sequence_list *list, sluice_str schema,
+                                     sluice_str name, int64_t last_value, int is_called);
 } sluice_host;
 
 /* ---- the vtables ---- */
@@ -164,6 +176,11 @@ typedef struct sluice_source_vtable {
     /* since 1.1, optional */
     /* Drop what the source created on the server (slot, publication): `sluice cleanup`. */
     sluice_status (*cleanup)(void *instance, sluice_error *err);
+
+    /* since 1.2, optional */
+    /* Add every sequence the source offers, with its current value, through
+       host->sequence_add: at the end of a full load and for `sluice sync-sequences`. */
+    sluice_status (*read_sequences)(void *instance, sluice_sequence_list *out, sluice_error *err);
 } sluice_source_vtable;
 
 /* Table preparation before a full load (AWS DMS TargetTablePrepMode). */
@@ -201,6 +218,17 @@ typedef struct sluice_sink_vtable {
     /* since 1.1, optional */
     /* Remove what the sink keeps for itself at the target (checkpoint table): `sluice cleanup`. */
     sluice_status (*cleanup)(void *instance, sluice_error *err);
+
+    /* since 1.2, optional */
+    /* The whole table is loaded: every chunk's finish_table returned. Called once per table,
+       before the core marks it loaded, on the instance that finished its last chunk (not
+       necessarily the one that prepared it): build what is best built after the load, such
+       as secondary indexes. A failure fails the table. */
+    sluice_status (*table_loaded)(void *instance, const sluice_table *table, sluice_error *err);
+    /* Set the target's sequences to these values (read_sequences' output): n entries of
+       sequence_size bytes each; walk them with sluice_sequence_at(). */
+    sluice_status (*set_sequences)(void *instance, const sluice_sequence *seqs, uint32_t n,
+                                   uint32_t sequence_size, sluice_error *err);
 } sluice_sink_vtable;
 
 /* A transform: rewrites schemas once per table and batches in place. */

@@ -72,6 +72,28 @@ typedef struct sluice_column {
     uint32_t element_type;  /* for SLUICE_TYPE_ARRAY */
 } sluice_column;
 
+/* sluice_index.flags (since 1.2) */
+#define SLUICE_INDEX_UNIQUE 0x1u     /* no two rows share the key */
+#define SLUICE_INDEX_EXPRESSION 0x2u /* a key is an expression (its columns entry is empty) */
+#define SLUICE_INDEX_PARTIAL 0x4u    /* it covers only the rows a predicate selects */
+
+/*
+ * A secondary index of a table (since 1.2): any index but the primary key's,
+ * for a sink that builds it after the load. `columns` names the key columns
+ * in key order; an expression key has an empty name. `source_definition` is
+ * the source's own DDL for it (PostgreSQL: pg_get_indexdef), which alone says
+ * what expressions, predicates, sort orders or operator classes it has; empty
+ * when the source has none. Add indexes with host->index_add.
+ */
+typedef struct sluice_index {
+    sluice_str name;
+    sluice_str method;   /* access method as the source names it: "btree", "hash", "gin" */
+    uint32_t flags;      /* SLUICE_INDEX_* */
+    uint32_t ncolumns;
+    sluice_str *columns;
+    sluice_str source_definition;
+} sluice_index;
+
 typedef struct sluice_table {
     sluice_header header;
     uint32_t id;          /* the core's index for this table; stable within a run */
@@ -83,6 +105,11 @@ typedef struct sluice_table {
     sluice_column *columns;
     uint64_t source_id;      /* the source's own identifier (PostgreSQL relation OID) */
     uint64_t estimated_rows; /* 0 when unknown; drives progress bars and chunking */
+
+    /* since 1.2: secondary indexes (read nindexes with sluice_table_nindexes()) */
+    uint32_t nindexes;
+    uint32_t index_size;  /* sizeof(sluice_index) as the core built the array */
+    sluice_index *indexes;
 } sluice_table;
 
 /*
@@ -167,6 +194,18 @@ static inline sluice_column *sluice_table_column(const sluice_table *t, uint32_t
     return (sluice_column *)((char *)t->columns + (size_t)i * t->column_size);
 }
 
+/* The table's secondary indexes; 0 when the core that built the table predates 1.2. */
+static inline uint32_t sluice_table_nindexes(const sluice_table *t)
+{
+    return t->header.size >= offsetof(sluice_table, indexes) + sizeof(t->indexes) ? t->nindexes
+                                                                                  : 0;
+}
+
+static inline const sluice_index *sluice_table_index(const sluice_table *t, uint32_t i)
+{
+    return (const sluice_index *)((const char *)t->indexes + (size_t)i * t->index_size);
+}
+
 /* A chunk of one table for a full-load worker. */
 typedef struct sluice_chunk {
     sluice_header header;
@@ -175,6 +214,38 @@ typedef struct sluice_chunk {
     uint32_t count;  /* chunks of this table */
     sluice_str bounds; /* the source's own description from split_table; empty: whole table */
 } sluice_chunk;
+
+/* sluice_sequence.flags (since 1.2) */
+#define SLUICE_SEQUENCE_DEFINED 0x1u /* type, increment, bounds and start below are set */
+#define SLUICE_SEQUENCE_CYCLE 0x2u   /* it wraps around at its bound */
+
+/*
+ * A sequence and its current value (since 1.2), as read_sequences reports it
+ * and set_sequences receives it. last_value and is_called mean what they mean
+ * to PostgreSQL's setval(): with is_called the next value is last_value plus
+ * the increment, without it last_value itself. The definition is for a sink
+ * that creates a sequence missing at the target. Walk an array of them with
+ * sluice_sequence_at(), which honours the element size.
+ */
+typedef struct sluice_sequence {
+    sluice_str schema;
+    sluice_str name;
+    int64_t last_value;
+    uint32_t is_called;   /* 0 or 1 */
+    uint32_t flags;       /* SLUICE_SEQUENCE_* */
+    uint32_t type;        /* SLUICE_TYPE_INT16, _INT32 or _INT64; with SLUICE_SEQUENCE_DEFINED */
+    uint32_t reserved;    /* 0 */
+    int64_t increment;
+    int64_t min_value;
+    int64_t max_value;
+    int64_t start_value;
+} sluice_sequence;
+
+static inline const sluice_sequence *sluice_sequence_at(const sluice_sequence *seqs,
+                                                        uint32_t sequence_size, uint32_t i)
+{
+    return (const sluice_sequence *)((const char *)seqs + (size_t)i * sequence_size);
+}
 
 /* A consistent snapshot another instance of the same source can attach to. */
 #define SLUICE_SNAPSHOT_TOKEN_MAX 256

@@ -211,6 +211,8 @@ static size_t template_position_format(const sluice_position *p, char *buf, size
  *   ack              the target has everything up to here; release the log
  *   position_parse   the printable form back to bytes (for --until)
  *   cleanup (1.1)    drop what the source created on the server
+ *   read_sequences (1.2)  sequences and their values, with host->sequence_add
+ * discover may also describe secondary indexes with host->index_add (1.2).
  */
 
 /* ---- step 8: the vtable, the descriptor and the entry points ----

@@ -11,6 +11,12 @@
  *   - a table with only a replica identity (duplicates, NULLs)
  *   - a failed statement: FATAL, nothing of the group committed
  *   - the checkpoint read back by a new instance; cleanup; secrets in errors
+ *   - error_policy = record: rejected rows in the errors table with their
+ *     source COMMIT's position (found before or after that COMMIT, in
+ *     transactions spanning batches), the rows after them still applied, a
+ *     statement whose PREPARE the server skipped, NUL bytes and bad UTF-8,
+ *     errors that still stop, error_threshold, the full load's COPY falling
+ *     back to single rows, and a reload removing a table's recorded errors
  * Needs PGHOST/PGPORT/PGUSER (the sluice_pg_test fixture sets them).
  */
 #include <inttypes.h>
@@ -150,7 +156,21 @@ static uint64_t pos_value(const sluice_position *p)
 
 static sinkpg_config config(const char *conninfo)
 {
-    return (sinkpg_config){conninfo, NULL, "sluice.sluice_checkpoint", "apply_test", 0, 0, 5};
+    return (sinkpg_config){conninfo, NULL, "sluice.sluice_checkpoint", "apply_test", 0, 0, 5,
+                           "stop", "sluice.sluice_errors", 1000};
+}
+
+static void *open_with(const sinkpg_config *cfg)
+{
+    sluice_error err;
+    th_error_init(&err);
+    void *inst = NULL;
+    sluice_status st = vt->open(host, ctx, cfg, &inst, &err);
+    if (st != SLUICE_OK) {
+        fprintf(stderr, "open failed: %s (%s)\n", err.message, err.detail);
+        exit(2);
+    }
+    return inst;
 }
 
 static void *open_sink(const char *conninfo)
@@ -553,6 +573,349 @@ static void test_secrets(void)
     CHECK_STR(text, "password \"********\" is ********!");
 }
 
+/* ---- error_policy = record ---- */
+
+static void *open_recording(const char *key, int64_t threshold)
+{
+    sinkpg_config cfg = config("dbname=" DB);
+    cfg.checkpoint_key = key;
+    cfg.error_policy = "record";
+    cfg.error_threshold = threshold;
+    void *inst = open_with(&cfg);
+    sluice_position p;
+    sluice_error err;
+    th_error_init(&err);
+    CHECK(vt->get_checkpoint(inst, &p, &err) == SLUICE_OK);
+    return inst;
+}
+
+static const col rec_cols[] = {{"id", "bigint", SLUICE_TYPE_INT64, SLUICE_COLUMN_KEY},
+                               {"v", "text", SLUICE_TYPE_TEXT, SLUICE_COLUMN_NULLABLE},
+                               {"n", "integer", SLUICE_TYPE_INT32, SLUICE_COLUMN_NULLABLE}};
+
+/* An insert of (id, v, n) into app.rec; n "x" is a text the integer column refuses. */
+static void insert3(sluice_batch *b, const sluice_table *t, int64_t id, const char *v,
+                    const char *n)
+{
+    sluice_event *e = host->emit(b, SLUICE_OP_INSERT, t, 0);
+    set_int(&e->new_row[0], id);
+    if (v)
+        host->set_text(b, &e->new_row[1], v, strlen(v));
+    if (n)
+        set_text(b, &e->new_row[2], n);
+}
+
+static void update3(sluice_batch *b, const sluice_table *t, int64_t id, const char *v,
+                    const char *n)
+{
+    sluice_event *e = host->emit(b, SLUICE_OP_UPDATE, t, 1);
+    set_int(&e->new_row[0], id);
+    set_int(&e->old_row[0], id);
+    if (v)
+        set_text(b, &e->new_row[1], v);
+    else
+        e->new_row[1].kind = SLUICE_VALUE_UNCHANGED;
+    set_text(b, &e->new_row[2], n);
+}
+
+static const char *rec_rows(void)
+{
+    return q("SELECT coalesce(string_agg(id || '=' || coalesce(v, '-') || '/' || "
+             "coalesce(n::text, '-'), ',' ORDER BY id), '') FROM app.rec");
+}
+
+/* The recorded errors of a pipeline: "op id@txn sqlstate", in the order they were written. */
+static const char *recorded(const char *key)
+{
+    static char sql[600];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(operation || ' ' || coalesce(new_row->>'id', "
+             "old_key->>'id') || '@' || coalesce(('x' || encode(position, 'hex'))::bit(64)::"
+             "bigint::text, '-') || ' ' || sqlstate, ',' ORDER BY id), '') "
+             "FROM sluice.sluice_errors WHERE pipeline = '%s'",
+             key);
+    return q(sql);
+}
+
+static void test_record_cdc(sluice_batch *b)
+{
+    run(db, "DROP TABLE IF EXISTS app.rec; CREATE TABLE app.rec (id bigint PRIMARY KEY, v text, "
+            "n integer CONSTRAINT n_not_negative CHECK (n >= 0))");
+    run(db, "CREATE FUNCTION app.rec_guard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.v = 'reject' THEN RAISE EXCEPTION 'rejected by a trigger'; END IF; "
+            "IF NEW.v = 'deny' THEN RAISE EXCEPTION 'denied' USING ERRCODE = '42501'; END IF; "
+            "RETURN NEW; END $$; CREATE TRIGGER rec_guard BEFORE INSERT OR UPDATE ON app.rec "
+            "FOR EACH ROW EXECUTE FUNCTION app.rec_guard()");
+    sluice_table *t = table("app", "rec", rec_cols, 3);
+    void *inst = open_recording("record_test", 1000);
+    CHECK_STR(q("SELECT to_regclass('sluice.sluice_errors') IS NOT NULL"), "t");
+    sluice_error err;
+
+    /* rejected rows in the middle; the rest of the transaction goes in */
+    begin(b, 1);
+    insert3(b, t, 1, "one", "1");
+    insert3(b, t, 2, "two", "-2");   /* CHECK */
+    insert3(b, t, 3, "three", "3");
+    update3(b, t, 1, "ONE", "-1");   /* CHECK, on an update */
+    update3(b, t, 3, "THREE", "33");
+    insert3(b, t, 4, "four", "x");   /* not an integer */
+    insert3(b, t, 5, "reject", "5"); /* a trigger's RAISE EXCEPTION */
+    insert3(b, t, 6, "six", "6");
+    commit(b, 1);
+    CHECK(apply(inst, b, &err) == SLUICE_OK);
+    CHECK(flush(inst) == 1);
+    CHECK_STR(rec_rows(), "1=one/1,3=THREE/33,6=six/6");
+    CHECK_STR(recorded("record_test"),
+              "insert 2@1 23514,update 1@1 23514,insert 4@1 22P02,insert 5@1 P0001");
+    CHECK_STR(q("SELECT table_schema, table_name, phase, source_xid, new_row::text, "
+                "old_key::text, message FROM sluice.sluice_errors WHERE operation = 'update'"),
+              "app|rec|cdc|1|{\"id\": 1, \"v\": \"ONE\", \"n\": \"-1\"}|{\"id\": 1}|new row "
+              "for relation \"rec\" violates check constraint \"n_not_negative\"");
+    CHECK_STR(q("SELECT detail FROM sluice.sluice_errors WHERE new_row->>'id' = '2'"),
+              "Failing row contains (2, two, -2).");
+    CHECK_STR(q("SELECT encode(position, 'hex') FROM sluice.sluice_checkpoint WHERE key = "
+                "'record_test'"),
+              "0000000000000001");
+    CHECK(th_counter(ctx, "rows_rejected") == UINT64_MAX || th_counter(ctx, "rows_rejected") >= 4);
+
+    /* a transaction spanning batches: its rejected row waits for the COMMIT's position */
+    begin(b, 2);
+    insert3(b, t, 10, "ten", "-10");
+    insert3(b, t, 11, "eleven", "11");
+    CHECK(apply(inst, b, &err) == SLUICE_OK);
+    CHECK(flush(inst) == 0);
+    insert3(b, t, 12, "twelve", "12");
+    commit(b, 2);
+    CHECK(apply(inst, b, &err) == SLUICE_OK);
+    CHECK(flush(inst) == 2);
+    CHECK_STR(q("SELECT operation || ' ' || (new_row->>'id') || '@' || encode(position, 'hex') "
+                "FROM sluice.sluice_errors WHERE source_xid = 2"),
+              "insert 10@0000000000000002");
+
+    /* rows found rejected only after their COMMIT went by (the sync ends the batch), one
+       transaction still open; a statement prepared after a rejected row, which the server
+       skipped with it, is prepared again */
+    begin(b, 3);
+    insert3(b, t, 20, "twenty", "-20");
+    update3(b, t, 11, NULL, "111"); /* v unchanged: a new statement */
+    insert3(b, t, 21, "twenty-one", "-21");
+    insert3(b, t, 22, "twenty-two", "22");
+    sluice_event *e = host->emit(b, SLUICE_OP_DELETE, t, 0); /* not there: a warning */
+    set_int(&e->old_row[0], 999);
+    commit(b, 3);
+    begin(b, 4);
+    update3(b, t, 22, "x", "-22");
+    commit(b, 4);
+    begin(b, 5);
+    insert3(b, t, 23, "twenty-three", "-23");
+    CHECK(apply(inst, b, &err) == SLUICE_OK);
+    CHECK(flush(inst) == 0); /* txn 5 is open: the group commits at its COMMIT */
+    insert3(b, t, 24, "twenty-four", "24");
+    commit(b, 5);
+    CHECK(apply(inst, b, &err) == SLUICE_OK);
+    CHECK(flush(inst) == 5);
+    CHECK_STR(rec_rows(), "1=one/1,3=THREE/33,6=six/6,11=eleven/111,12=twelve/12,"
+                          "22=twenty-two/22,24=twenty-four/24");
+    CHECK_STR(q("SELECT string_agg(coalesce(new_row->>'id', '?') || '@' || source_xid || '/' || "
+                "encode(position, 'hex'), ',' ORDER BY id) FROM sluice.sluice_errors WHERE "
+                "source_xid >= 3"),
+              "20@3/0000000000000003,21@3/0000000000000003,22@4/0000000000000004,"
+              "23@5/0000000000000005");
+
+    /* NUL bytes (refused before sending) and bytes that are not UTF-8 (refused by the server) */
+    begin(b, 6);
+    e = host->emit(b, SLUICE_OP_INSERT, t, 0);
+    set_int(&e->new_row[0], 30);
+    host->set_text(b, &e->new_row[1], "nul\0byte", 8);
+    insert3(b, t, 31, "bad \xff utf8", "31");
+    insert3(b, t, 32, "fine", "32");
+    commit(b, 6);
+    CHECK(apply(inst, b, &err) == SLUICE_OK);
+    CHECK(flush(inst) == 6);
+    CHECK_STR(q("SELECT string_agg((new_row->>'id') || ' ' || sqlstate || ' ' || (new_row->>'v'), "
+                "',' ORDER BY id) FROM sluice.sluice_errors WHERE source_xid = 6"),
+              "30 22021 nul\xef\xbf\xbd" "byte,31 22021 bad \xef\xbf\xbd utf8");
+    CHECK_STR(q("SELECT message FROM sluice.sluice_errors WHERE new_row->>'id' = '30'"),
+              "column \"v\" holds a NUL byte, which PostgreSQL text cannot store");
+    CHECK_STR(q("SELECT count(*) FROM app.rec WHERE id IN (30, 31, 32)"), "1");
+
+    /* errors that are not about the row's data still stop: the group is gone */
+    begin(b, 7);
+    insert3(b, t, 40, "forty", "-40");
+    insert3(b, t, 41, "deny", "41");
+    commit(b, 7);
+    CHECK(apply(inst, b, &err) == SLUICE_FATAL);
+    CHECK_CONTAINS(err.message, "could not apply an insert to table \"app.rec\": denied");
+    CHECK_CONTAINS(err.detail, "SQLSTATE 42501");
+    vt->close(inst);
+    CHECK_STR(q("SELECT count(*) FROM sluice.sluice_errors WHERE source_xid = 7"), "0");
+    CHECK_STR(q("SELECT encode(position, 'hex') FROM sluice.sluice_checkpoint WHERE key = "
+                "'record_test'"),
+              "0000000000000006");
+
+    /* a restart resumes after txn 6: nothing is recorded twice */
+    inst = open_recording("record_test", 1000);
+    begin(b, 7);
+    insert3(b, t, 40, "forty", "-40");
+    commit(b, 7);
+    CHECK(apply(inst, b, &err) == SLUICE_OK);
+    CHECK(flush(inst) == 7);
+    CHECK_STR(q("SELECT count(*), count(DISTINCT (operation, new_row::text, old_key::text, "
+                "position)) FROM sluice.sluice_errors WHERE pipeline = 'record_test'"),
+              "12|12");
+    vt->close(inst);
+}
+
+/* Many rejected rows in one transaction: framed chunks, then windows again once one goes in. */
+static void test_record_dense(void)
+{
+    run(db, "CREATE TABLE app.dense (id bigint PRIMARY KEY, v text, n integer CHECK (n >= 0))");
+    sluice_table *t = table("app", "dense", rec_cols, 3);
+    void *inst = open_recording("record_dense", 0);
+    sluice_batch *b = th_batch_new(SLUICE_BATCH_CHANGES, 1024, 1 << 20);
+    b->kind = SLUICE_BATCH_CHANGES;
+    sluice_error err;
+    begin(b, 1);
+    sluice_event *e = host->emit(b, SLUICE_OP_DELETE, t, 0); /* found nothing, then rolled back */
+    set_int(&e->old_row[0], 9999);
+    for (int id = 1; id <= 300; id++) /* every third breaks the CHECK */
+        insert3(b, t, id, "dense", id % 3 == 0 ? "-1" : "1");
+    for (int id = 301; id <= 500; id++) /* a framed chunk goes in whole: windows again */
+        insert3(b, t, id, "dense", "1");
+    update3(b, t, 1, "last", "-5"); /* a window fails again */
+    update3(b, t, 2, "last", "5");
+    commit(b, 1);
+    CHECK(apply(inst, b, &err) == SLUICE_OK);
+    CHECK(flush(inst) == 1);
+    CHECK_STR(q("SELECT count(*), sum(id), count(*) FILTER (WHERE v = 'last') FROM app.dense"),
+              "400|110100|1");
+    CHECK_STR(q("SELECT count(*), sum(coalesce((new_row->>'id')::int, 0)), "
+                "count(DISTINCT coalesce(new_row->>'id', '-') || operation), "
+                "min(encode(position, 'hex')), max(encode(position, 'hex')) "
+                "FROM sluice.sluice_errors WHERE pipeline = 'record_dense'"),
+              "101|15151|101|0000000000000001|0000000000000001");
+    vt->close(inst);
+    th_batch_free(b);
+}
+
+static void test_record_threshold(sluice_batch *b)
+{
+    sluice_table *t = table("app", "rec", rec_cols, 3);
+    void *inst = open_recording("record_limit", 2);
+    sluice_error err;
+    begin(b, 1);
+    insert3(b, t, 50, "fifty", "-50");
+    commit(b, 1);
+    CHECK(apply(inst, b, &err) == SLUICE_OK);
+    CHECK(flush(inst) == 1);
+    begin(b, 2);
+    insert3(b, t, 51, "fifty-one", "-51");
+    insert3(b, t, 52, "fifty-two", "52");
+    insert3(b, t, 53, "fifty-three", "-53");
+    commit(b, 2);
+    CHECK(apply(inst, b, &err) == SLUICE_FATAL);
+    CHECK_STR(err.message, "too many rejected rows for table \"app.rec\": error_threshold is 2");
+    CHECK_CONTAINS(err.detail, "The table has 2 rejected rows in table \"sluice.sluice_errors\" "
+                               "for pipeline \"record_limit\", counting those the failed "
+                               "transaction would have added; one more, an insert in source "
+                               "transaction 2, failed: new row for relation \"rec\" violates "
+                               "check constraint");
+    CHECK_CONTAINS(err.detail, "Nothing after the last checkpoint was committed.");
+    CHECK_CONTAINS(err.hint, "raise error_threshold");
+    vt->close(inst);
+    CHECK_STR(recorded("record_limit"), "insert 50@1 23514");
+    CHECK_STR(q("SELECT count(*) FROM app.rec WHERE id IN (51, 52)"), "0");
+}
+
+/* Snapshot rows id from..to with n = id; v is "nul<NUL>" for id 7, "deny" for id `deny`. */
+static void load_rows(sluice_batch *b, const sluice_table *t, int64_t from, int64_t to,
+                      int64_t deny)
+{
+    th_batch_reset(b);
+    b->kind = SLUICE_BATCH_SNAPSHOT;
+    b->table = t;
+    for (int64_t id = from; id <= to; id++) {
+        char n[24];
+        snprintf(n, sizeof n, "%lld", (long long)id);
+        insert3(b, t, id, id == deny ? "deny" : "row", n);
+        if (id == 7)
+            host->set_text(b, &sluice_batch_event(b, b->nevents - 1)->new_row[1], "nul\0", 4);
+    }
+}
+
+static void test_record_load(void)
+{
+    sluice_table *t = table("app", "load", rec_cols, 3);
+    sinkpg_config cfg = config("dbname=" DB);
+    cfg.checkpoint_key = "record_load";
+    cfg.error_policy = "record";
+    void *inst = open_with(&cfg);
+    sluice_error err;
+    th_error_init(&err);
+    CHECK(vt->prepare_table(inst, t, SLUICE_PREP_DROP_AND_CREATE, &err) == SLUICE_OK);
+    run(db, "ALTER TABLE app.load ADD CONSTRAINT no_fives CHECK (n % 5 <> 0); CREATE TRIGGER "
+            "load_guard BEFORE INSERT ON app.load FOR EACH ROW EXECUTE FUNCTION app.rec_guard()");
+    sluice_batch *b = th_batch_new(SLUICE_BATCH_SNAPSHOT, 64, 1 << 16);
+    load_rows(b, t, 1, 20, 0); /* 5, 10, 15, 20 break the CHECK; 7 has a NUL byte */
+    CHECK(vt->write_rows(inst, b, &err) == SLUICE_OK);
+    load_rows(b, t, 21, 24, 0); /* a batch the COPY takes as it is */
+    CHECK(vt->write_rows(inst, b, &err) == SLUICE_OK);
+    CHECK(vt->finish_table(inst, t, &err) == SLUICE_OK);
+    CHECK_STR(q("SELECT count(*), sum(id) FROM app.load"), "19|243");
+    CHECK_STR(q("SELECT string_agg((new_row->>'id') || ' ' || sqlstate || ' ' || phase || ' ' || "
+                "coalesce(position::text, '-') || ' ' || coalesce(source_xid::text, '-'), ',' "
+                "ORDER BY (new_row->>'id')::int) FROM sluice.sluice_errors WHERE pipeline = "
+                "'record_load'"),
+              "5 23514 full-load - -,7 22021 full-load - -,10 23514 full-load - -,"
+              "15 23514 full-load - -,20 23514 full-load - -");
+
+    /* past error_threshold the load stops, and the batch leaves nothing behind */
+    vt->close(inst);
+    cfg.error_threshold = 6;
+    inst = open_with(&cfg);
+    load_rows(b, t, 101, 120, 0);
+    CHECK(vt->write_rows(inst, b, &err) == SLUICE_FATAL);
+    CHECK_STR(err.message, "too many rejected rows for table \"app.load\": error_threshold is 6");
+    CHECK_CONTAINS(err.detail, "The table has 6 rejected rows in table \"sluice.sluice_errors\"");
+    CHECK_CONTAINS(err.detail, "one more, an insert, failed: new row for relation \"load\" "
+                               "violates check constraint \"no_fives\". None of the rows of its "
+                               "batch were committed.");
+    CHECK_STR(q("SELECT count(*) FROM app.load WHERE id > 100"), "0");
+    CHECK_STR(q("SELECT count(*) FROM sluice.sluice_errors WHERE pipeline = 'record_load'"), "5");
+
+    /* an error that is not about the row's data fails the table, as with stop: in the
+       COPY, and in the rows one by one after a COPY refused for a row's data */
+    vt->close(inst);
+    cfg.error_threshold = 1000;
+    inst = open_with(&cfg);
+    load_rows(b, t, 201, 202, 201);
+    th_error_init(&err);
+    CHECK(vt->write_rows(inst, b, &err) == SLUICE_ERROR);
+    CHECK_STR(err.message, "could not copy rows into table \"app.load\": denied");
+    CHECK_CONTAINS(err.detail, "SQLSTATE 42501");
+    load_rows(b, t, 205, 206, 206);
+    th_error_init(&err);
+    CHECK(vt->write_rows(inst, b, &err) == SLUICE_ERROR);
+    CHECK_STR(err.message, "could not apply an insert to table \"app.load\": denied");
+    CHECK(!strstr(err.detail, "source transaction"));
+    CHECK_STR(q("SELECT count(*) FROM app.load WHERE id > 200"), "0");
+    CHECK_STR(q("SELECT count(*) FROM sluice.sluice_errors WHERE pipeline = 'record_load'"), "5");
+    /* the instance goes on after a failed batch */
+    load_rows(b, t, 207, 210, 0);
+    th_error_init(&err);
+    CHECK(vt->write_rows(inst, b, &err) == SLUICE_OK);
+    CHECK_STR(q("SELECT string_agg(id::text, ',' ORDER BY id) FROM app.load WHERE id > 200"),
+              "207,208,209");
+
+    /* loading the table again removes its recorded errors with its rows */
+    th_error_init(&err);
+    CHECK(vt->prepare_table(inst, t, SLUICE_PREP_TRUNCATE, &err) == SLUICE_OK);
+    CHECK_STR(q("SELECT count(*) FROM sluice.sluice_errors WHERE pipeline = 'record_load'"), "0");
+    CHECK_STR(q("SELECT count(*) FROM sluice.sluice_errors WHERE pipeline = 'record_test'"), "12");
+    vt->close(inst);
+    th_batch_free(b);
+}
+
 int main(void)
 {
     host = th_host();
@@ -588,6 +951,10 @@ int main(void)
     vt->close(inst);
     test_checkpoint_and_cleanup();
     test_secrets();
+    test_record_cdc(b);
+    test_record_dense();
+    test_record_threshold(b);
+    test_record_load();
 
     th_batch_free(b);
     th_catalog_free(catalog);
