@@ -36,6 +36,18 @@ static sluice_status broken(sinkpg *s, sluice_error *err)
     return SLUICE_FATAL;
 }
 
+/*
+ * The open target transaction is gone. When the connection was lost (the target
+ * restarted) that is transient: RETRY makes the core close this instance, open a
+ * new one, read the checkpoint (which says whether a COMMIT in flight made it) and
+ * stream again from there. Anything else is FATAL.
+ */
+static sluice_status lost_or_fatal(sinkpg *s, sluice_error *err)
+{
+    s->broken = 1;
+    return err->status = sp_connection_lost(s) ? SLUICE_RETRY : SLUICE_FATAL;
+}
+
 /* Writes the checkpoint and commits the target transaction: the durable step. */
 static sluice_status commit_group(sinkpg *s, sluice_error *err)
 {
@@ -218,10 +230,8 @@ sluice_status sp_apply(sinkpg *s, const sluice_batch *b, sluice_error *err)
         st = sp_pipe_finish(s, err);
     else
         sp_pipe_drain(s); /* what was sent, keeping the first error */
-    if (st != SLUICE_OK) {
-        s->broken = 1;
-        return err->status = SLUICE_FATAL;
-    }
+    if (st != SLUICE_OK)
+        return lost_or_fatal(s, err);
     s->host->count(s->ctx, "events", b->nevents);
     return SLUICE_OK;
 }
@@ -232,11 +242,8 @@ sluice_status sp_flush(sinkpg *s, sluice_position *committed, sluice_error *err)
     if (s->broken)
         return broken(s, err);
     if (s->has_pending && !s->src_open) {
-        sluice_status st = commit_group(s, err);
-        if (st != SLUICE_OK) {
-            s->broken = 1;
-            return err->status = SLUICE_FATAL;
-        }
+        if (commit_group(s, err) != SLUICE_OK)
+            return lost_or_fatal(s, err);
     } else if (s->has_pending) {
         s->commit_requested = 1; /* at the open source transaction's COMMIT */
     }

@@ -50,7 +50,7 @@ return {
   mode = "$2",
   source = { plugin = "source-pg", conninfo = "dbname=$SRC", slot = "$SLOT",
              publication = "$SLOT", ${4:-} },
-  target = { plugin = "sink-pg", conninfo = "dbname=$TGT", ${5:-} },
+  target = { plugin = "sink-pg", conninfo = "${TGT_CONNINFO:-dbname=$TGT}", ${5:-} },
   settings = { StatusIntervalMs = 100, ${3:-} },
 }
 LUA
