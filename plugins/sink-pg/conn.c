@@ -199,6 +199,15 @@ static sluice_status connect_failed(sinkpg *s, sluice_error *err)
     return st;
 }
 
+/* Server notices ("table ... does not exist, skipping") go to the log at debug
+   level instead of libpq's default, a bare line on stderr. */
+static void notice_to_log(void *arg, const char *message)
+{
+    sinkpg *s = arg;
+    size_t n = strcspn(message, "\n");
+    s->host->log(s->ctx, SLUICE_LOG_DEBUG, "server notice: %.*s", (int)n, message);
+}
+
 sluice_status sp_connect(sinkpg *s, sluice_error *err)
 {
     sluice_status st = check_conninfo(s, err);
@@ -232,6 +241,7 @@ sluice_status sp_connect(sinkpg *s, sluice_error *err)
     remember_password(s, PQpass(s->conn));
     if (PQstatus(s->conn) != CONNECTION_OK)
         return connect_failed(s, err);
+    PQsetNoticeProcessor(s->conn, notice_to_log, s);
     char server[300];
     sp_server_name(s, server, sizeof server);
     s->host->log(s->ctx, SLUICE_LOG_DEBUG, "connected to database \"%s\" at %s (server %d)",

@@ -95,6 +95,14 @@ PGresult *pg_exec(pgsrc *s, PGconn *c, const char *sql, int nparams, const char 
     return NULL;
 }
 
+/* Server notices go to the log at debug level, not as bare lines on stderr. */
+static void notice_to_log(void *arg, const char *message)
+{
+    pgsrc *s = arg;
+    size_t n = strcspn(message, "\n");
+    s->host->log(s->ctx, SLUICE_LOG_DEBUG, "server notice: %.*s", (int)n, message);
+}
+
 sluice_status pg_connect(pgsrc *s, int replication, PGconn **out, sluice_error *err)
 {
     /* The conninfo is expanded in place of dbname; later keywords override it. */
@@ -117,6 +125,7 @@ sluice_status pg_connect(pgsrc *s, int replication, PGconn **out, sluice_error *
         return st;
     }
     pg_set_server(s, c);
+    PQsetNoticeProcessor(c, notice_to_log, s);
     PGresult *res = pg_exec(s, c, session_settings, 0, NULL, PGRES_COMMAND_OK,
                             "set up the session", err);
     if (!res) {
