@@ -87,12 +87,15 @@ sluice_status pg_slot_usable(pgsrc *s, const pg_slot_info *si, sluice_error *err
         return SLUICE_FATAL;
     }
     if (si->active) {
-        s->host->error(err, SLUICE_FATAL, "replication slot \"%s\" is in use", s->slot);
+        /* RETRY: after a kill -9 the dead run's walsender holds the slot for a moment
+           until it notices; the core tries again with backoff, and a consumer that
+           really is there still gets this message in the end. */
+        s->host->error(err, SLUICE_RETRY, "replication slot \"%s\" is in use", s->slot);
         s->host->error_detail(err, "Process %d on server \"%s\" is streaming from it.",
                               si->active_pid, s->server);
         s->host->error_hint(err, "Stop the other consumer (perhaps another run of this pipeline), "
                                  "or set option slot to another name.");
-        return SLUICE_FATAL;
+        return SLUICE_RETRY;
     }
     return SLUICE_OK;
 }

@@ -97,7 +97,7 @@ insert_lsn() { q -c "SELECT pg_current_wal_insert_lsn()"; }
 # The slot's confirmed_flush_lsn, and the last commit position in a journal, both as
 # 16 hex digits (comparable as strings).
 slot_flush_hex() {
-  q -c "SELECT lpad(to_hex(((confirmed_flush_lsn - '0/0') / 4294967296)::bigint), 8, '0') ||
+  q -c "SELECT lpad(to_hex(div(confirmed_flush_lsn - '0/0', 4294967296)::bigint), 8, '0') ||
                lpad(to_hex(((confirmed_flush_lsn - '0/0') % 4294967296)::bigint), 8, '0')
         FROM pg_replication_slots WHERE slot_name = '$SLOT'"
 }
