@@ -131,7 +131,7 @@ done
 pass "every table at the target equals the source (no change lost, none applied twice)"
 
 last=$(journal_commit_hex cdc.journal)
-until_hex=$(q -c "SELECT lpad(to_hex((('$until_lsn'::pg_lsn - '0/0') / 4294967296)::bigint), 8, '0') ||
+until_hex=$(q -c "SELECT lpad(to_hex(div('$until_lsn'::pg_lsn - '0/0', 4294967296)::bigint), 8, '0') ||
                   lpad(to_hex((('$until_lsn'::pg_lsn - '0/0') % 4294967296)::bigint), 8, '0')")
 [[ "$last" > "$until_hex" || "$last" == "$until_hex" ]] ||
   fail "the journal ends at $last, before --until $until_hex"
