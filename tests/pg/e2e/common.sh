@@ -71,6 +71,7 @@ table_digest() {
 same_tables() {
   table_digest "$SRC" > source.digest
   table_digest "$TGT" > target.digest
+  [ -s source.digest ] || { echo "the source has no tables to compare" >&2; return 1; }
   if ! diff source.digest target.digest > digest.diff; then
     cat digest.diff >&2
     return 1
