@@ -60,17 +60,19 @@ LUA
 # all columns, so the digest does not depend on physical order or on a key.
 table_digest() {
   local db=$1 t
-  for t in $(psql -X -At -d "$db" -c "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
-               WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'sluice') ORDER BY 1"); do
-    psql -X -At -d "$db" -c "SELECT '$t', count(*), md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), ''))
-                              FROM $t r"
-  done
+  psql -X -At -d "$db" -c "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+      WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'sluice') ORDER BY 1" > "tables.$db"
+  while IFS= read -r t; do  # names may hold spaces: one per line
+    psql -X -At -v ON_ERROR_STOP=1 -d "$db" -c "SELECT \$n\$$t\$n\$, count(*),
+        md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM $t r" ||
+      { echo "could not read table $t of $db" >&2; return 1; }
+  done < "tables.$db"
 }
 
 # same_tables: the target holds exactly the source's rows in every table.
 same_tables() {
-  table_digest "$SRC" > source.digest
-  table_digest "$TGT" > target.digest
+  table_digest "$SRC" > source.digest || return 1
+  table_digest "$TGT" > target.digest || return 1
   [ -s source.digest ] || { echo "the source has no tables to compare" >&2; return 1; }
   if ! diff source.digest target.digest > digest.diff; then
     cat digest.diff >&2
