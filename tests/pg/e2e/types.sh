@@ -7,7 +7,7 @@
 . "$(dirname "$0")/common.sh"
 export PGOPTIONS="-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3"
 
-src -f "$(dirname "$0")/types.sql" > /dev/null
+src -f "$(dirname "$0")/../types.sql" > /dev/null
 # enum and domain types exist at the target too (sink-pg keeps source type names it can resolve)
 tgt -c "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'it''s \"odd\"');
         CREATE DOMAIN posint AS int CHECK (VALUE > 0); CREATE DOMAIN code AS varchar(8)"
