@@ -40,18 +40,11 @@ sluice_status sp_checkpoint_ensure(sinkpg *s, sluice_error *err)
 {
     if (s->ck_ready)
         return SLUICE_OK;
-    const char *names[2] = {s->ck_schema, s->ck_name};
-    char what[400], table[300];
+    char table[300], what[400];
     sp_checkpoint_display(s, table, sizeof table);
-    snprintf(what, sizeof what, "could not look up the checkpoint table \"%s\"", table);
-    PGresult *res = sp_query(s, err, SLUICE_FATAL,
-                             "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                             "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-                             2, names, what);
-    if (!res)
+    int exists = sp_table_exists(s, s->ck_schema, s->ck_name, table, SLUICE_FATAL, err);
+    if (exists < 0)
         return err->status;
-    int exists = PQntuples(res) > 0;
-    PQclear(res);
     if (!exists) {
         sluice_status st = sp_ensure_schema(s, s->ck_schema, SLUICE_FATAL, err);
         if (st != SLUICE_OK)
@@ -220,17 +213,11 @@ sluice_status sp_checkpoint_cleanup(sinkpg *s, sluice_error *err)
     if (lock != SLUICE_OK)
         return lock;
     char table[300], what[400];
+    PGresult *res;
     sp_checkpoint_display(s, table, sizeof table);
-    const char *names[2] = {s->ck_schema, s->ck_name};
-    snprintf(what, sizeof what, "could not look up the checkpoint table \"%s\"", table);
-    PGresult *res = sp_query(s, err, SLUICE_ERROR,
-                             "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                             "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-                             2, names, what);
-    if (!res)
+    int exists = sp_table_exists(s, s->ck_schema, s->ck_name, table, SLUICE_ERROR, err);
+    if (exists < 0)
         return err->status;
-    int exists = PQntuples(res) > 0;
-    PQclear(res);
     if (!exists) {
         s->host->log(s->ctx, SLUICE_LOG_INFO, "no checkpoint table \"%s\": nothing to clean up",
                      table);

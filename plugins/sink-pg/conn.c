@@ -415,3 +415,20 @@ PGresult *sp_query(sinkpg *s, sluice_error *err, sluice_status st, const char *s
     PQclear(res);
     return NULL;
 }
+
+int sp_table_exists(sinkpg *s, const char *schema, const char *name, const char *display,
+                    sluice_status st, sluice_error *err)
+{
+    const char *names[2] = {schema, name};
+    char what[400];
+    snprintf(what, sizeof what, "could not look up table \"%s\"", display);
+    PGresult *res = sp_query(s, err, st,
+                             "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                             "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+                             2, names, what);
+    if (!res)
+        return -1;
+    int exists = PQntuples(res) > 0;
+    PQclear(res);
+    return exists;
+}

@@ -158,18 +158,7 @@ static sluice_status create_sql(sinkpg *s, const sp_table *tt, const sluice_tabl
 
 static int table_exists(sinkpg *s, const sp_table *tt, sluice_error *err)
 {
-    const char *names[2] = {tt->schema, tt->name};
-    char what[400];
-    snprintf(what, sizeof what, "could not look up table \"%s\"", tt->display);
-    PGresult *res = sp_query(s, err, SLUICE_ERROR,
-                             "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                             "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-                             2, names, what);
-    if (!res)
-        return -1;
-    int exists = PQntuples(res) > 0;
-    PQclear(res);
-    return exists;
+    return sp_table_exists(s, tt->schema, tt->name, tt->display, SLUICE_ERROR, err);
 }
 
 /*

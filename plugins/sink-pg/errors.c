@@ -77,18 +77,11 @@ sluice_status sp_errors_ensure(sinkpg *s, sluice_status st, sluice_error *err)
 {
     if (s->et_ready)
         return SLUICE_OK;
-    const char *names[2] = {s->et_schema, s->et_name};
-    char what[400], table[300];
+    char table[300];
     sp_errors_display(s, table, sizeof table);
-    snprintf(what, sizeof what, "could not look up the errors table \"%s\"", table);
-    PGresult *res = sp_query(s, err, st,
-                             "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                             "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-                             2, names, what);
-    if (!res)
+    int exists = sp_table_exists(s, s->et_schema, s->et_name, table, st, err);
+    if (exists < 0)
         return err->status;
-    int exists = PQntuples(res) > 0;
-    PQclear(res);
     if (!exists) {
         sluice_status rc = sp_ensure_schema(s, s->et_schema, st, err);
         if (rc == SLUICE_OK)

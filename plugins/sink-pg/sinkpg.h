@@ -218,6 +218,10 @@ sluice_status sp_report(sinkpg *s, sluice_error *err, sluice_status st, const PG
 /* A command without results through the extended protocol; SLUICE_OK or the error. */
 sluice_status sp_command(sinkpg *s, sluice_error *err, sluice_status st, const char *sql,
                          const char *what);
+/* Whether relation schema.name exists at the target: 1 or 0, or -1 with err set
+   (status st; display names the relation in the message). */
+int sp_table_exists(sinkpg *s, const char *schema, const char *name, const char *display,
+                    sluice_status st, sluice_error *err);
 /* A query with text parameters; returns the result (caller clears) or NULL with err set. */
 PGresult *sp_query(sinkpg *s, sluice_error *err, sluice_status st, const char *sql, int nparams,
                    const char *const *values, const char *what);
