@@ -13,7 +13,9 @@ echo "== tests: build (RelWithDebInfo)"
 echo "== tests: build-asan (AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}
-# LeakSanitizer's tracer now and then crashes at process exit on a loaded machine
-# ("Tracer caught signal 11"), outside our code; a test that fails that way gets
-# one more try here. The normal build above runs every test once, strictly.
-(cd build-asan && ctest --output-on-failure -j"$jobs" -LE no-asan --repeat until-pass:2)
+# LeakSanitizer's stop-the-world tracer sometimes crashes at process exit when
+# the machine is loaded ("Tracer caught signal 11", seen in source_pg_prereq's
+# error paths under ctest -j2; never alone). So the sanitizer pass runs one test
+# at a time, and a test that fails gets up to two more tries. The normal build
+# above runs every test once, in parallel, strictly.
+(cd build-asan && ctest --output-on-failure -j1 -LE no-asan --repeat until-pass:3)
