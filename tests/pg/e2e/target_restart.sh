@@ -2,10 +2,10 @@
 # The target server restarts mid-CDC while changes flow: sink-pg reports the lost
 # connection as transient, the core reconnects with backoff and streams again from
 # the target's checkpoint; nothing lost, nothing applied twice. The target runs on
-# a server of its own (PGPORT + 300) so the restart disturbs no other test.
+# a server of its own (on a free port) so the restart disturbs no other test.
 : "${PG_THROWAWAY:?set by ctest}" "${PGPORT:?set by ctest}"
 TGT_INST=$(mktemp -d "${TMPDIR:-/tmp}/sluice-tgt-pg.XXXXXX")
-TGT_PORT=$((PGPORT + 300))
+TGT_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 bash "$PG_THROWAWAY" start "$TGT_INST/pg" "$TGT_PORT" > /dev/null
 . "$(dirname "$0")/common.sh"
 trap 'bash "$PG_THROWAWAY" stop "$TGT_INST/pg"; rm -rf "$TGT_INST"; cleanup' EXIT

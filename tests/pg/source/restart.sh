@@ -2,10 +2,10 @@
 # The source server restarts mid-CDC: source-pg reports the lost connection as
 # transient (RETRY), the core reconnects with backoff and resumes from the
 # target's checkpoint; every change arrives once. Runs on a server of its own
-# (PGPORT + 200) so restarting it disturbs no other test.
+# (on a free port) so restarting it disturbs no other test.
 : "${PG_THROWAWAY:?set by ctest}" "${PGPORT:?set by ctest}"
 INST3=$(mktemp -d "${TMPDIR:-/tmp}/sluice-restart-pg.XXXXXX")
-export PGPORT=$((PGPORT + 200))
+export PGPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 bash "$PG_THROWAWAY" start "$INST3/pg" "$PGPORT" > /dev/null
 . "$(dirname "$0")/common.sh"
 EXTRA_CLEANUP+=("bash '$PG_THROWAWAY' stop '$INST3/pg'; rm -rf '$INST3'")
