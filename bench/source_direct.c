@@ -70,7 +70,7 @@ int main(int argc, char **argv)
     unsigned long long rows = 0;
     double start = seconds_now();
     for (uint32_t t = 0; t < cat->ntables; t++) {
-        sluice_chunk chunk = {SLUICE_HEADER_INIT(sluice_chunk), cat->tables[t], 0, 1, {"", 0}};
+        sluice_chunk chunk = {.header = SLUICE_HEADER_INIT(sluice_chunk), .table = cat->tables[t], .index = 0, .count = 1, .bounds = {"", 0}};
         do {
             batch_reset(b);
             b->kind = SLUICE_BATCH_SNAPSHOT;

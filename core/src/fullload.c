@@ -101,8 +101,11 @@ static void *reader_main(void *arg)
             break;
         load_work *w = &ln->plan->work[i];
         load_table *lt = w->lt;
-        sluice_chunk chunk = {SLUICE_HEADER_INIT(sluice_chunk), lt->table, w->chunk,
-                              lt->nchunks, {"", 0}};
+        sluice_chunk chunk = {.header = SLUICE_HEADER_INIT(sluice_chunk),
+                              .table = lt->table,
+                              .index = w->chunk,
+                              .count = lt->nchunks,
+                              .bounds = {"", 0}};
         if (lt->chunks.count)
             chunk.bounds = lt->chunks.bounds[w->chunk];
         char where[300];

@@ -329,8 +329,7 @@ static void read_snapshot(inst *g, sluice_catalog *cat, uint32_t want, jbuf *jou
         CHECK(gvt(g)->split_table(g->self, t, want, chunks, &err) == SLUICE_OK);
         uint32_t n = th_chunks_count(chunks);
         for (uint32_t k = 0; k < (n ? n : 1); k++) {
-            sluice_chunk chunk = {SLUICE_HEADER_INIT(sluice_chunk), t, k, n ? n : 1,
-                                  n ? th_chunks_bound(chunks, k) : (sluice_str){"", 0}};
+            sluice_chunk chunk = {.header = SLUICE_HEADER_INIT(sluice_chunk), .table = t, .index = k, .count = n ? n : 1, .bounds = n ? th_chunks_bound(chunks, k) : (sluice_str){"", 0}};
             read_chunk_all(g, &chunk, b, journal);
         }
         th_chunks_free(chunks);
@@ -521,8 +520,7 @@ static void check_generator_edges(const loaded *l)
     /* fail_at_row: an ERROR once that many rows were produced */
     CHECK(open_inst(l, GEN_OPTS("rows", "100", "fail_at_row", "25"), &g, &err) == SLUICE_OK);
     cat = discover(&g, 2, 4);
-    sluice_chunk chunk = {SLUICE_HEADER_INIT(sluice_chunk), th_catalog_table(cat, 0), 0, 1,
-                          {"", 0}};
+    sluice_chunk chunk = {.header = SLUICE_HEADER_INIT(sluice_chunk), .table = th_catalog_table(cat, 0), .index = 0, .count = 1, .bounds = {"", 0}};
     long rows = 0;
     sluice_status st = SLUICE_OK;
     for (int i = 0; i < 10 && st == SLUICE_OK; i++) {
@@ -847,8 +845,7 @@ static void full_load(inst *g, inst *c, sluice_catalog *cat)
         CHECK(gvt(g)->split_table(g->self, t, 8, chunks, &err) == SLUICE_OK);
         CHECK(th_chunks_count(chunks) == 4);
         for (uint32_t k = 0; k < th_chunks_count(chunks); k++) {
-            sluice_chunk chunk = {SLUICE_HEADER_INIT(sluice_chunk), t, k,
-                                  th_chunks_count(chunks), th_chunks_bound(chunks, k)};
+            sluice_chunk chunk = {.header = SLUICE_HEADER_INIT(sluice_chunk), .table = t, .index = k, .count = th_chunks_count(chunks), .bounds = th_chunks_bound(chunks, k)};
             do {
                 th_batch_reset(b);
                 CHECK(gvt(g)->read_chunk(g->self, &chunk, b, &err) == SLUICE_OK);

@@ -130,6 +130,12 @@ typedef struct sluice_host {
        the entry, to fill in its definition (valid until the next sequence_add), or NULL. */
     sluice_sequence *(*sequence_add)(sluice_sequence_list *list, sluice_str schema,
                                      sluice_str name, int64_t last_value, int is_called);
+
+    /* since 1.3 */
+    /* discover(): 1 when the pipeline's selection rules select this table, else 0. A
+       source skips the others early (no catalog queries, not in its publication); the
+       core drops unselected tables from the catalog in any case. */
+    int (*table_selected)(sluice_context *ctx, sluice_str schema, sluice_str name);
 } sluice_host;
 
 /* ---- the vtables ---- */
@@ -181,6 +187,12 @@ typedef struct sluice_source_vtable {
     /* Add every sequence the source offers, with its current value, through
        host->sequence_add: at the end of a full load and for `sluice sync-sequences`. */
     sluice_status (*read_sequences)(void *instance, sluice_sequence_list *out, sluice_error *err);
+
+    /* since 1.3, optional */
+    /* The native value format (SLUICE_NATIVE_*) read_chunk can produce for this table, or
+       SLUICE_NATIVE_NONE. The core asks the sink too and sets chunk->native_format when
+       both agree and the plan leaves the table's values as they are. */
+    uint32_t (*native_format)(void *instance, const sluice_table *table);
 } sluice_source_vtable;
 
 /* Table preparation before a full load (AWS DMS TargetTablePrepMode). */
@@ -229,6 +241,11 @@ typedef struct sluice_sink_vtable {
        sequence_size bytes each; walk them with sluice_sequence_at(). */
     sluice_status (*set_sequences)(void *instance, const sluice_sequence *seqs, uint32_t n,
                                    uint32_t sequence_size, sluice_error *err);
+
+    /* since 1.3, optional */
+    /* After prepare_table: `offered` (a SLUICE_NATIVE_* format the source can produce) if
+       write_rows can take this table's values in that form, else SLUICE_NATIVE_NONE. */
+    uint32_t (*native_format)(void *instance, const sluice_table *table, uint32_t offered);
 } sluice_sink_vtable;
 
 /* A transform: rewrites schemas once per table and batches in place. */

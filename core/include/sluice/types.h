@@ -164,6 +164,7 @@ typedef enum sluice_batch_kind {
 
 /* sluice_batch.flags */
 #define SLUICE_BATCH_LAST 0x1u /* set by the source: the chunk (or bounded stream) has ended */
+#define SLUICE_BATCH_FILTERED 0x2u /* since 1.3, set by the source: the chunk's filters hold */
 
 /*
  * A batch: a run of events. A change batch may end inside a transaction; the
@@ -206,6 +207,43 @@ static inline const sluice_index *sluice_table_index(const sluice_table *t, uint
     return (const sluice_index *)((const char *)t->indexes + (size_t)i * t->index_size);
 }
 
+/*
+ * Native value formats (since 1.3): a source and a sink that speak the same
+ * binary form may pass values in it (SLUICE_VALUE_NATIVE) when the plan leaves
+ * a table's values as they are. The core agrees on one per table.
+ */
+#define SLUICE_NATIVE_NONE 0u
+#define SLUICE_NATIVE_PG_BINARY 1u /* PostgreSQL's binary send/recv form of the column's
+                                      own type: the field bytes of COPY ... (FORMAT binary) */
+
+/*
+ * A row filter condition (since 1.3), from the pipeline's selection rules.
+ * A row passes when, for every group, at least one condition of that group
+ * holds (conditions of one group are OR-ed, groups AND-ed, like the filters of
+ * an AWS DMS selection rule). Values are canonical text. A NULL column value
+ * satisfies only SLUICE_FILTER_NULL.
+ */
+typedef enum sluice_filter_op {
+    SLUICE_FILTER_EQ = 1,       /* values[0] */
+    SLUICE_FILTER_NE = 2,       /* values[0] */
+    SLUICE_FILTER_LT = 3,       /* values[0] */
+    SLUICE_FILTER_LE = 4,       /* values[0] */
+    SLUICE_FILTER_GT = 5,       /* values[0] */
+    SLUICE_FILTER_GE = 6,       /* values[0] */
+    SLUICE_FILTER_BETWEEN = 7,  /* values[0] <= v <= values[1] */
+    SLUICE_FILTER_NULL = 8,     /* no values */
+    SLUICE_FILTER_NOT_NULL = 9, /* no values */
+    SLUICE_FILTER_IN = 10       /* any of values[0 .. nvalues-1] */
+} sluice_filter_op;
+
+typedef struct sluice_filter {
+    uint32_t column;  /* index into the table's columns */
+    uint32_t op;      /* sluice_filter_op */
+    uint32_t group;   /* conditions with the same group are OR-ed */
+    uint32_t nvalues;
+    const sluice_str *values;
+} sluice_filter;
+
 /* A chunk of one table for a full-load worker. */
 typedef struct sluice_chunk {
     sluice_header header;
@@ -213,7 +251,34 @@ typedef struct sluice_chunk {
     uint32_t index;  /* 0 .. count-1 */
     uint32_t count;  /* chunks of this table */
     sluice_str bounds; /* the source's own description from split_table; empty: whole table */
+
+    /* since 1.3 (read with sluice_chunk_native_format() and sluice_chunk_filters()) */
+    uint32_t native_format; /* SLUICE_NATIVE_*: the form values may take; NONE: canonical */
+    uint32_t nfilters;      /* row filters the source may apply (a WHERE clause); when it */
+    uint32_t filter_size;   /* does, it sets SLUICE_BATCH_FILTERED on every batch of the */
+    const sluice_filter *filters; /* chunk, otherwise the core applies them */
 } sluice_chunk;
+
+/* The chunk's agreed native format; NONE when the core that built it predates 1.3. */
+static inline uint32_t sluice_chunk_native_format(const sluice_chunk *c)
+{
+    return c->header.size >= offsetof(sluice_chunk, native_format) + sizeof(c->native_format)
+               ? c->native_format
+               : SLUICE_NATIVE_NONE;
+}
+
+/* The chunk's row filters (*n of them, walk with sluice_filter_at()); none before 1.3. */
+static inline const sluice_filter *sluice_chunk_filters(const sluice_chunk *c, uint32_t *n)
+{
+    int has = c->header.size >= offsetof(sluice_chunk, filters) + sizeof(c->filters);
+    *n = has ? c->nfilters : 0;
+    return has ? c->filters : NULL;
+}
+
+static inline const sluice_filter *sluice_filter_at(const sluice_chunk *c, uint32_t i)
+{
+    return (const sluice_filter *)((const char *)c->filters + (size_t)i * c->filter_size);
+}
 
 /* sluice_sequence.flags (since 1.2) */
 #define SLUICE_SEQUENCE_DEFINED 0x1u /* type, increment, bounds and start below are set */

@@ -94,7 +94,7 @@ static long read_all(const sluice_snapshot *snap, const sluice_table *t)
         return -1;
     }
     sluice_batch *b = batch_new(SLUICE_BATCH_SNAPSHOT, 64, 1 << 16);
-    sluice_chunk chunk = {SLUICE_HEADER_INIT(sluice_chunk), t, 0, 1, {"", 0}};
+    sluice_chunk chunk = {.header = SLUICE_HEADER_INIT(sluice_chunk), .table = t, .index = 0, .count = 1, .bounds = {"", 0}};
     long rows = 0;
     for (;;) {
         batch_reset(b);
