@@ -23,6 +23,7 @@ typedef struct load_table {
     int32_t stat;
     sluice_chunk_list chunks; /* empty: one chunk, the whole table */
     uint32_t nchunks;
+    uint32_t native_format; /* SLUICE_NATIVE_*: the form both sides agreed on (ABI 1.3) */
     atomic_uint chunks_done;
     atomic_int failed;
 } load_table;
@@ -105,7 +106,8 @@ static void *reader_main(void *arg)
                               .table = lt->table,
                               .index = w->chunk,
                               .count = lt->nchunks,
-                              .bounds = {"", 0}};
+                              .bounds = {"", 0},
+                              .native_format = lt->native_format};
         if (lt->chunks.count)
             chunk.bounds = lt->chunks.bounds[w->chunk];
         char where[300];
@@ -304,6 +306,36 @@ static int plan_chunks(runner *r, load_table *lt, sluice_error *err)
     return 0;
 }
 
+/*
+ * Whether the table's values reach the sink as the source produced them, so a
+ * native form may pass through: nothing in between rewrites them.
+ */
+static int values_untouched(const runner *r, const load_table *lt)
+{
+    (void)lt;
+    return r->ntransforms == 0;
+}
+
+/*
+ * ABI 1.3: the native value format for a prepared table, when its values stay
+ * as they are and the source offers one the sink takes (asked after
+ * prepare_table, which may have created the target table). `out` is the
+ * table as the sink sees it.
+ */
+static uint32_t agree_native_format(runner *r, const load_table *lt, const sluice_table *out)
+{
+    plugin_instance *src = &r->main_source, *sink = &r->main_sink;
+    if (!values_untouched(r, lt) ||
+        !SLUICE_HAS(&r->source->vt.source, sluice_source_vtable, native_format) ||
+        !SLUICE_HAS(&r->sink->vt.sink, sluice_sink_vtable, native_format))
+        return SLUICE_NATIVE_NONE;
+    uint32_t offered = r->source->vt.source.native_format(src->handle, lt->table);
+    if (offered == SLUICE_NATIVE_NONE)
+        return SLUICE_NATIVE_NONE;
+    uint32_t agreed = r->sink->vt.sink.native_format(sink->handle, out, offered);
+    return agreed == offered ? agreed : SLUICE_NATIVE_NONE;
+}
+
 /* Prepares the tables to load and lists their chunks. Returns -1 on failure. */
 static int plan_load(runner *r, load_plan *plan)
 {
@@ -351,6 +383,7 @@ static int plan_load(runner *r, load_plan *plan)
         runner_fail(r, EXIT_STATE, &err);
         return -1;
     }
+    uint32_t nnative = 0;
     for (uint32_t i = 0; i < plan->ntables; i++) {
         load_table *lt = &plan->tables[i];
         char where[300];
@@ -362,8 +395,19 @@ static int plan_load(runner *r, load_plan *plan)
             st = INVOKE(sink, sink, prepare_table, where, &err, sink->handle, out, mode, &err);
         if (st != SLUICE_OK)
             table_failed(plan, lt, &err, EXIT_TARGET);
+        else
+            lt->native_format = agree_native_format(r, lt, out);
+        if (lt->native_format != SLUICE_NATIVE_NONE) {
+            nnative++;
+            stats_plugin_count(r->stats, "core", "tables_native_format", 1);
+            report_log(SLUICE_LOG_DEBUG, "full load: %s moves in native format %u", where,
+                       lt->native_format);
+        }
         plan->nwork += lt->nchunks;
     }
+    if (plan->ntables)
+        report_log(SLUICE_LOG_INFO, "full load: %u of %u tables move in their native binary form",
+                   nnative, plan->ntables);
     plan->work = calloc(plan->nwork ? plan->nwork : 1, sizeof *plan->work);
     if (!plan->work)
         return -1;

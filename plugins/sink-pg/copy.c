@@ -1,5 +1,6 @@
 /*
- * Full load: COPY ... FROM STDIN in text format. One COPY per instance and
+ * Full load: COPY ... FROM STDIN in text format, or in binary format for a
+ * batch of NATIVE values (ABI 1.3, native.c). One COPY per instance and
  * table chunk: it starts at the chunk's first write_rows, stays open across
  * its batches and ends in finish_table. The COPY runs as its own (implicit)
  * transaction, so when PQputCopyEnd's result is COMMAND_OK its rows are
@@ -15,7 +16,9 @@
  * committed) before write_rows returns. When the server refuses it for a
  * row's data, nothing of it stayed; its rows then go in one by one, each as
  * an INSERT under its own savepoint in one transaction (pipe.c), and the
- * rejected ones go into the errors table in that same transaction. A failed
+ * rejected ones go into the errors table in that same transaction (the rows
+ * of a binary COPY go in as text, the target converting them, so the errors
+ * table shows readable values). A failed
  * chunk can leave its earlier batches at the target, as a failed table leaves
  * its other chunks: the core loads a failed table again from scratch (or,
  * with DO_NOTHING, refuses to).
@@ -27,6 +30,12 @@
 
 /* Bytes handed to libpq at a time: bounds the copy libpq makes of a batch. */
 #define SEND_PIECE (256u * 1024u)
+
+/* The end of a binary COPY: a field count of -1. */
+static int put_trailer(sinkpg *s)
+{
+    return !s->copy_native || PQputCopyData(s->conn, "\377\377", 2) == 1 ? 0 : -1;
+}
 
 /* Reads the COPY's final results: the first failed one into *failed (the caller clears it). */
 static void copy_results(sinkpg *s, PGresult **failed)
@@ -80,7 +89,8 @@ void sp_copy_abort(sinkpg *s)
     s->host->log(s->ctx, SLUICE_LOG_DEBUG, "abandoned the COPY into table \"%s\"", tt->display);
 }
 
-static sluice_status start_copy(sinkpg *s, sp_table *tt, const sluice_table *t, sluice_error *err)
+static sluice_status start_copy(sinkpg *s, sp_table *tt, const sluice_table *t, int native,
+                                sluice_error *err)
 {
     sluice_status st = sp_ensure_connected(s, err);
     if (st == SLUICE_OK)
@@ -95,7 +105,7 @@ static sluice_status start_copy(sinkpg *s, sp_table *tt, const sluice_table *t, 
             sb_puts(q, ", ");
         sql_put_ident(q, tt->columns[i], strlen(tt->columns[i]));
     }
-    sb_puts(q, ") FROM STDIN");
+    sb_puts(q, native ? ") FROM STDIN (FORMAT binary)" : ") FROM STDIN");
     if (!sb_cstr(q))
         return sp_oom(s, err);
     PGresult *res = PQexec(s->conn, q->data);
@@ -110,7 +120,21 @@ static sluice_status start_copy(sinkpg *s, sp_table *tt, const sluice_table *t, 
     }
     PQclear(res);
     s->copy_table = tt;
+    s->copy_native = native;
     s->copy_rows = 0;
+    if (native) { /* the header, once per COPY */
+        sb_reset(&s->copy_buf);
+        sp_native_header(&s->copy_buf);
+        if (s->copy_buf.failed)
+            return sp_oom(s, err);
+        if (PQputCopyData(s->conn, s->copy_buf.data, (int)s->copy_buf.len) != 1) {
+            s->copy_table = NULL;
+            char what[400];
+            snprintf(what, sizeof what, "could not start copying rows into table \"%s\"",
+                     tt->display);
+            return sp_report(s, err, SLUICE_ERROR, NULL, what, NULL);
+        }
+    }
     return SLUICE_OK;
 }
 
@@ -118,11 +142,18 @@ static sluice_status bad_value(sinkpg *s, const sp_table *tt, const sluice_table
                                const sluice_value *v, sluice_error *err)
 {
     const sluice_column *c = sluice_table_column(t, col);
+    const char *kind = v->kind == SLUICE_VALUE_NATIVE      ? "native binary"
+                       : v->kind == SLUICE_VALUE_UNCHANGED ? "missing (unchanged)"
+                                                           : "text";
     s->host->error(err, SLUICE_ERROR, "cannot copy a %s value into column \"%.*s\" of table \"%s\"",
-                   v->kind == SLUICE_VALUE_NATIVE ? "native binary" : "missing (unchanged)",
-                   (int)c->name.len, c->name.ptr, tt->display);
-    s->host->error_detail(err, "sink-pg writes COPY text; a snapshot row must carry text, "
-                               "integer or NULL values.");
+                   kind, (int)c->name.len, c->name.ptr, tt->display);
+    if (s->copy_native)
+        s->host->error_detail(err, "The batch is in PostgreSQL's binary form (native format "
+                                   "%u); each of its values must be NATIVE or NULL.",
+                              (unsigned)SLUICE_NATIVE_PG_BINARY);
+    else
+        s->host->error_detail(err, "sink-pg writes COPY text; a snapshot row must carry text, "
+                                   "integer or NULL values.");
     return SLUICE_ERROR;
 }
 
@@ -143,6 +174,13 @@ static sluice_status encode_rows(sinkpg *s, sp_table *tt, const sluice_batch *b,
             s->host->error_detail(err, "The COPY has %u columns; a row has %u.",
                                   (unsigned)tt->ncolumns, (unsigned)t->ncolumns);
             return SLUICE_ERROR;
+        }
+        if (s->copy_native) {
+            int bad = sp_native_put_row(out, e->new_row, t->ncolumns);
+            if (bad >= 0)
+                return bad_value(s, tt, t, (uint32_t)bad, &e->new_row[bad], err);
+            (*rows)++;
+            continue;
         }
         for (uint32_t c = 0; c < t->ncolumns; c++) {
             if (c)
@@ -193,13 +231,13 @@ static sluice_status copy_batch(sinkpg *s, sp_table *tt, const sluice_table *t,
                                 sluice_error *err)
 {
     *failed = NULL;
-    sluice_status st = start_copy(s, tt, t, err);
+    sluice_status st = start_copy(s, tt, t, b->native_format == SLUICE_NATIVE_PG_BINARY, err);
     if (st == SLUICE_OK && (st = encode_rows(s, tt, b, rows, err)) != SLUICE_OK)
         sp_copy_abort(s);
     if (st != SLUICE_OK)
         return st;
     s->copy_table = NULL;
-    if (put_rows(s) == 0 && PQputCopyEnd(s->conn, NULL) != 1) {
+    if (put_rows(s) == 0 && (put_trailer(s) != 0 || PQputCopyEnd(s->conn, NULL) != 1)) {
         char what[400];
         snprintf(what, sizeof what, "could not finish copying rows into table \"%s\"",
                  tt->display);
@@ -263,6 +301,25 @@ static sluice_status insert_singly(sinkpg *s, sp_table *tt, const sluice_batch *
     return st;
 }
 
+/* A refused native batch: its rows as text first (native.c), then one by one. */
+static sluice_status native_singly(sinkpg *s, sp_table *tt, const sluice_batch *b,
+                                   uint64_t *rejected, sluice_error *err)
+{
+    uint64_t before = s->rejected_total, later = 0;
+    sp_text_rows tr;
+    s->threshold_hit = 0;
+    sluice_status st = sp_native_as_text(s, tt, b, &tr, err);
+    if (st == SLUICE_OK)
+        st = insert_singly(s, tt, &tr.batch, &later, err);
+    else if (!s->threshold_hit)
+        st = err->status = SLUICE_ERROR;
+    if (st != SLUICE_OK)
+        sp_errors_reset(s); /* rows it recorded are not written */
+    sp_text_rows_free(&tr);
+    *rejected = s->rejected_total - before;
+    return st;
+}
+
 static sluice_status write_batch(sinkpg *s, sp_table *tt, const sluice_table *t,
                                  const sluice_batch *b, sluice_error *err)
 {
@@ -274,7 +331,10 @@ static sluice_status write_batch(sinkpg *s, sp_table *tt, const sluice_table *t,
                      "table \"%s\" refused a COPY of %llu rows (%s); inserting them one by one",
                      tt->display, (unsigned long long)rows,
                      PQresultErrorField(failed, PG_DIAG_MESSAGE_PRIMARY));
-        st = insert_singly(s, tt, b, &rejected, err);
+        if (b->native_format == SLUICE_NATIVE_PG_BINARY)
+            st = native_singly(s, tt, b, &rejected, err);
+        else
+            st = insert_singly(s, tt, b, &rejected, err);
     } else if (st == SLUICE_OK && failed) {
         st = copy_failed(s, tt->display, failed, err);
     }
@@ -311,8 +371,16 @@ sluice_status sp_write_rows(sinkpg *s, const sluice_batch *b, sluice_error *err)
     }
     uint64_t rows = 0;
     sluice_status st = SLUICE_OK;
-    if (!s->copy_table)
-        st = start_copy(s, tt, t, err);
+    int native = b->native_format == SLUICE_NATIVE_PG_BINARY;
+    if (s->copy_table && s->copy_native != native) {
+        s->host->error(err, SLUICE_ERROR, "rows of table \"%s\" changed form during its load",
+                       tt->display);
+        s->host->error_detail(err, "A batch in %s form followed batches in %s form in one COPY.",
+                              native ? "binary" : "text", native ? "text" : "binary");
+        st = SLUICE_ERROR;
+    }
+    if (st == SLUICE_OK && !s->copy_table)
+        st = start_copy(s, tt, t, native, err);
     if (st == SLUICE_OK)
         st = encode_rows(s, tt, b, &rows, err);
     if (st == SLUICE_OK)
@@ -334,7 +402,7 @@ sluice_status sp_finish_table(sinkpg *s, const sluice_table *t, sluice_error *er
     if (s->copy_table != tt)
         return SLUICE_OK; /* no rows in this chunk: nothing to make durable */
     s->copy_table = NULL;
-    if (PQputCopyEnd(s->conn, NULL) != 1) {
+    if (put_trailer(s) != 0 || PQputCopyEnd(s->conn, NULL) != 1) {
         char what[400];
         snprintf(what, sizeof what, "could not finish copying rows into table \"%s\"",
                  tt->display);

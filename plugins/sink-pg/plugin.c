@@ -212,6 +212,13 @@ static sluice_status sp_set_sequences_cb(void *instance, const sluice_sequence *
     return sp_set_sequences(instance, seqs, n, sequence_size, err);
 }
 
+/* ---- ABI 1.3: native.c ---- */
+
+static uint32_t sp_native_format_cb(void *instance, const sluice_table *table, uint32_t offered)
+{
+    return sp_native_format(instance, table, offered);
+}
+
 static const sluice_sink_vtable sp_vtable = {
     .header = SLUICE_HEADER_INIT(sluice_sink_vtable),
     .open = sp_open,
@@ -225,6 +232,7 @@ static const sluice_sink_vtable sp_vtable = {
     .cleanup = sp_cleanup,
     .table_loaded = sp_table_loaded_cb,
     .set_sequences = sp_set_sequences_cb,
+    .native_format = sp_native_format_cb,
 };
 
 static const sluice_options sp_option_table = {

@@ -7,6 +7,7 @@
  *   pgtypes.c     column types from canonical types (no server)
  *   ddl.c         prepare_table (create / truncate / keep) and schema changes
  *   copy.c        write_rows / finish_table: COPY text into one table at a time
+ *   native.c      ABI 1.3 native values: PostgreSQL's binary form, in binary COPY
  *   pipe.c        statements sent in libpq pipeline mode, results checked in order
  *   stmt.c        INSERT / UPDATE / DELETE statements per column set, and their values
  *   apply.c       change batches: source transactions grouped into target transactions
@@ -162,6 +163,7 @@ typedef struct sinkpg {
 
     /* full load: the COPY in progress (copy.c) */
     sp_table *copy_table;
+    int copy_native;       /* it is FORMAT binary, of NATIVE values (native.c) */
     uint64_t copy_rows;
     sbuf copy_buf;
 
@@ -256,6 +258,27 @@ sluice_status sp_write_rows(sinkpg *s, const sluice_batch *b, sluice_error *err)
 sluice_status sp_finish_table(sinkpg *s, const sluice_table *t, sluice_error *err);
 /* Abandons a COPY in progress (its rows are not committed). */
 void sp_copy_abort(sinkpg *s);
+
+/* ---- native.c: ABI 1.3 ---- */
+
+/* `offered` when the target's column types are the source's exactly, else NONE. */
+uint32_t sp_native_format(sinkpg *s, const sluice_table *t, uint32_t offered);
+/* The binary COPY header (signature, flags, no extension). */
+void sp_native_header(sbuf *out);
+/* A row of NATIVE or NULL values as a binary COPY tuple: -1 when done, -2 when out of
+   memory, else the index of a value of another kind. */
+int sp_native_put_row(sbuf *out, const sluice_value *row, uint32_t ncolumns);
+/* A native batch's rows as text, the target converting them, for the rows one by one
+   of error_policy = record; rows it cannot read are recorded as rejected (op SKIP). */
+typedef struct sp_text_rows {
+    sluice_batch batch; /* the batch with the events below */
+    sluice_event *events;
+    sluice_value *values;
+    sbuf text;
+} sp_text_rows;
+sluice_status sp_native_as_text(sinkpg *s, sp_table *tt, const sluice_batch *b,
+                                sp_text_rows *tr, sluice_error *err);
+void sp_text_rows_free(sp_text_rows *tr);
 
 /* ---- pipe.c ---- */
 

@@ -4,6 +4,10 @@
  * TO STDOUT under the snapshot and turns its text rows into values. The COPY
  * stays open across calls, one batch at a time.
  *
+ * When the core agreed on SLUICE_NATIVE_PG_BINARY for the chunk (ABI 1.3),
+ * the COPY is FORMAT binary and its rows become NATIVE values (copynative.c);
+ * the snapshot, the ranges and the SELECT stay the same.
+ *
  * Chunk bounds are a WHERE clause fragment; the first chunk is open below and
  * the last open above, so rows outside the ranges seen at split time (the
  * split does not run under the snapshot) still land in exactly one chunk.
@@ -136,10 +140,20 @@ void pg_copy_reset(pgsrc *s)
     while ((res = PQgetResult(s->conn)))
         PQclear(res);
     c->active = 0;
+    c->carry_len = 0;
+}
+
+void pg_copy_free(pgsrc *s)
+{
+    free(s->copy.carry);
+    free(s->copy.fields);
+    s->copy.carry = NULL;
+    s->copy.fields = NULL;
+    s->copy.carry_len = s->copy.carry_cap = 0;
 }
 
 /* COPY (SELECT "a", "b" FROM [ONLY] "s"."t" [WHERE bounds]) TO STDOUT */
-static char *copy_sql(const sluice_chunk *chunk, int only)
+static char *copy_sql(const sluice_chunk *chunk, int only, int binary)
 {
     const sluice_table *t = chunk->table;
     pg_buf b = {0};
@@ -156,13 +170,26 @@ static char *copy_sql(const sluice_chunk *chunk, int only)
     pg_buf_ident(&b, t->name.ptr, t->name.len);
     if (chunk->bounds.len)
         pg_buf_addf(&b, " WHERE %.*s", (int)chunk->bounds.len, chunk->bounds.ptr);
-    pg_buf_addf(&b, ") TO STDOUT");
+    pg_buf_addf(&b, ") TO STDOUT%s", binary ? " (FORMAT binary)" : "");
     return pg_buf_take(&b);
 }
 
 static sluice_status start_copy(pgsrc *s, const sluice_chunk *chunk, sluice_error *err)
 {
     pg_copy_reset(s);
+    pg_copy *c = &s->copy;
+    c->binary = sluice_chunk_native_format(chunk) == SLUICE_NATIVE_PG_BINARY;
+    if (c->binary) {
+        uint32_t n = chunk->table->ncolumns;
+        free(c->fields);
+        c->fields = malloc((n ? n : 1) * sizeof *c->fields);
+        if (!c->fields)
+            return pg_oom(s, err);
+        pgb_init(&c->parser, n);
+        c->carry_len = 0;
+        c->carry_short = 0;
+        c->ended = 0;
+    }
     /* ONLY keeps inheritance children out (each is a table of its own); a
        partitioned table has no rows of its own, so it is read whole */
     char oid[16];
@@ -174,7 +201,7 @@ static sluice_status start_copy(pgsrc *s, const sluice_chunk *chunk, sluice_erro
         return SLUICE_FATAL;
     int only = !(PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 'p');
     PQclear(res);
-    char *sql = copy_sql(chunk, only);
+    char *sql = copy_sql(chunk, only, c->binary);
     if (!sql)
         return pg_oom(s, err);
     res = PQexec(s->conn, sql);
@@ -251,14 +278,22 @@ sluice_status pg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_ba
     }
     if (!b->table)
         b->table = chunk->table;
+    if (c->binary)
+        b->native_format = SLUICE_NATIVE_PG_BINARY;
     uint32_t before = b->nevents;
+    if (c->binary && (st = pg_copy_binary_carry(s, chunk->table, b, err)) != SLUICE_OK)
+        return st;
     for (;;) {
         if (b->nevents > 0 && s->host->batch_full(b))
             break;
         char *row;
         int n = PQgetCopyData(s->conn, &row, 0);
         if (n > 0) {
-            st = emit_row(s, chunk->table, b, row, (size_t)n, err);
+            if (c->binary)
+                st = pg_copy_binary_data(s, chunk->table, b, (const uint8_t *)row, (size_t)n,
+                                         err);
+            else
+                st = emit_row(s, chunk->table, b, row, (size_t)n, err);
             PQfreemem(row);
             if (st != SLUICE_OK)
                 return st;
@@ -266,6 +301,17 @@ sluice_status pg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_ba
         }
         PGresult *res = n == -1 ? PQgetResult(s->conn) : NULL;
         c->active = 0;
+        if (res && PQresultStatus(res) == PGRES_COMMAND_OK && c->binary &&
+            (!c->ended || c->carry_len > 0)) {
+            PQclear(res);
+            while ((res = PQgetResult(s->conn)))
+                PQclear(res);
+            return bad_row(s, chunk->table,
+                           c->ended ? "Bytes follow the end of the binary COPY stream."
+                                    : "The binary COPY stream ended inside a row or without "
+                                      "its trailer.",
+                           err);
+        }
         if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
             pg_fail(s, err, SLUICE_FATAL, s->conn, res, "could not read table \"%.*s.%.*s\"",
                     (int)chunk->table->schema.len, chunk->table->schema.ptr,

@@ -26,8 +26,9 @@ static const sluice_option pg_options[] = {
         heartbeat_interval_ms),
     OPT("status_interval_ms", SLUICE_OPTION_INT, 0, "10000", NULL,
         "send the server a standby status update at least this often", status_interval_ms),
-    OPT("copy_format", SLUICE_OPTION_STRING, 0, "text", "text",
-        "COPY format of the full load", copy_format),
+    OPT("copy_format", SLUICE_OPTION_STRING, 0, "auto", "auto|text",
+        "COPY format of the full load: auto is binary for tables the sink takes in "
+        "PostgreSQL's binary form, text elsewhere; text is text everywhere", copy_format),
 };
 
 /* ---- positions ---- */
@@ -151,6 +152,7 @@ static void pg_close(void *instance)
         return;
     pg_stream_close(s);
     pg_copy_reset(s);
+    pg_copy_free(s);
     if (s->repl)
         PQfinish(s->repl);
     if (s->conn)
@@ -195,7 +197,8 @@ static sluice_status pg_open(const sluice_host *host, sluice_context *ctx, const
     s->cfg.slot = s->slot;
     s->cfg.publication = s->publication;
     s->cfg.schemas = s->schemas;
-    s->cfg.copy_format = NULL;
+    /* a static string: the core's is not ours to keep */
+    s->cfg.copy_format = c.copy_format && strcmp(c.copy_format, "text") == 0 ? "text" : "auto";
     if (!s->conninfo || !s->slot || !s->publication || !s->schemas) {
         pg_close(s);
         return host->error(err, SLUICE_FATAL, "out of memory");
@@ -230,6 +233,7 @@ static const sluice_source_vtable pg_vtable = {
     .position_parse = pg_position_parse,
     .cleanup = pg_cleanup,
     .read_sequences = pg_read_sequences,
+    .native_format = pg_native_format,
 };
 
 static const sluice_options pg_option_table = {

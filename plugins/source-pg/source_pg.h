@@ -12,6 +12,8 @@
  *   slot.c      publication, slot, snapshot_begin/attach, cleanup
  *   copy.c      split_table and the full-load COPY reader
  *   copytext.c  COPY text fields -> bytes
+ *   copybin.c   the binary COPY stream parser (no libpq: unit tests and fuzzing)
+ *   copynative.c ABI 1.3 native_format, and binary COPY rows -> NATIVE values
  *   relmap.c    RELATION messages -> tables (and reshapes)
  *   stream.c    START_REPLICATION, stream_read, ack, feedback, heartbeat
  */
@@ -23,6 +25,7 @@
 
 #include <sluice/sluice.h>
 
+#include "copybin.h"
 #include "pgoutput.h"
 
 /* The options, as the core fills them (strings are core-owned). */
@@ -87,6 +90,15 @@ typedef struct pg_copy {
     int active;
     uint64_t source_id;
     uint32_t index;
+    /* FORMAT binary (ABI 1.3 native values): the stream's parser, and bytes of it
+       not turned into rows yet (a row cut between messages, or a full batch) */
+    int binary;
+    pgb_parser parser;
+    pgb_field *fields;
+    uint8_t *carry;
+    size_t carry_len, carry_cap;
+    int carry_short; /* carry ends in an incomplete row: parse it only with more */
+    int ended;       /* the trailer was seen */
 } pg_copy;
 
 /* One instance. The main instance discovers, snapshots, splits and streams;
@@ -239,6 +251,20 @@ sluice_status pg_split_table(void *instance, const sluice_table *table, uint32_t
 sluice_status pg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_batch *batch,
                             sluice_error *err);
 void pg_copy_reset(pgsrc *s);
+/* Frees what pg_copy holds (at close). */
+void pg_copy_free(pgsrc *s);
+
+/* ---- copynative.c: ABI 1.3 ---- */
+
+/* SLUICE_NATIVE_PG_BINARY when every column's type has a binary form that means the
+   same in another database, else SLUICE_NATIVE_NONE (and for copy_format = "text"). */
+uint32_t pg_native_format(void *instance, const sluice_table *table);
+/* Turns what PQgetCopyData gave of a binary COPY into rows of b; keeps what is left. */
+sluice_status pg_copy_binary_data(pgsrc *s, const sluice_table *t, sluice_batch *b,
+                                  const uint8_t *data, size_t n, sluice_error *err);
+/* Rows still kept from earlier data (a batch filled up): into b first. */
+sluice_status pg_copy_binary_carry(pgsrc *s, const sluice_table *t, sluice_batch *b,
+                                   sluice_error *err);
 /* Unescapes one COPY text field of n bytes into out (room for n); returns its length. */
 size_t pg_copy_unescape(const char *in, size_t n, char *out);
 /* Parses a decimal integer (the whole text); 0 on success. */
