@@ -1,0 +1,936 @@
+/*
+ * AWS DMS table-mapping JSON documents (mapping_json.c). JSON in this file is
+ * written with ` for " so it stays readable; doc() turns it back.
+ *
+ *   mapping_json_test selection|transformation|types|settings|docs|errors|file
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mapping.h"
+#include "mapping_json.h"
+#include "mapping_settings.h"
+#include "report.h"
+
+#include "../unit.h"
+
+static char *doc(const char *text)
+{
+    char *s = strdup(text);
+    for (char *p = s; *p; p++)
+        if (*p == '`')
+            *p = '"';
+    return s;
+}
+
+/* Loads text; NULL (with err) when it fails. */
+static mapping *load(const char *text, sluice_error *err)
+{
+    char *s = doc(text);
+    mapping *m = mapping_new();
+    error_init(err);
+    int rc = mapping_from_json_text(m, s, strlen(s), "dms.json", err);
+    free(s);
+    if (rc != 0) {
+        mapping_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static mapping *load_ok(int at, const char *text)
+{
+    sluice_error e;
+    mapping *m = load(text, &e);
+    if (!m) {
+        unit_failed++;
+        fprintf(stderr, "mapping_json_test.c:%d: load failed: %s (hint: %s)\n", at, e.message,
+                e.hint);
+    }
+    return m;
+}
+#define LOAD(text) load_ok(__LINE__, text)
+
+/* Expects text to fail with exactly msg; hint NULL: not checked. */
+#define EXPECT(text, msg, hint) expect_error(__LINE__, text, msg, hint)
+static void expect_error(int at, const char *text, const char *msg, const char *hint)
+{
+    int before = unit_failed;
+    sluice_error e;
+    mapping *m = load(text, &e);
+    CHECK(m == NULL);
+    mapping_free(m);
+    CHECK_STR(e.message, msg);
+    if (hint)
+        CHECK_STR(e.hint, hint);
+    if (unit_failed != before)
+        fprintf(stderr, "  (expectation at line %d)\n", at);
+}
+
+/* One rule wrapped in a document, for the error tests. */
+#define RULES(...) "{`rules`: [" __VA_ARGS__ "]}"
+#define INCLUDE_ALL                                                                        \
+    "{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`, `object-locator`: "      \
+    "{`schema-name`: `%`, `table-name`: `%`}, `rule-action`: `include`}"
+
+static const map_condition *cond(const mapping *m, size_t rule, uint32_t filter, uint32_t c)
+{
+    if (rule >= m->nrules || m->rules[rule].kind != MAP_RULE_SELECTION ||
+        filter >= m->rules[rule].u.sel.nfilters ||
+        c >= m->rules[rule].u.sel.filters[filter].nconditions)
+        return NULL;
+    return &m->rules[rule].u.sel.filters[filter].conditions[c];
+}
+
+static void check_cond(int at, const map_condition *c, sluice_filter_op op, const char *v0,
+                       const char *v1)
+{
+    int before = unit_failed;
+    CHECK(c != NULL);
+    if (!c)
+        goto out;
+    CHECK(c->op == op);
+    CHECK(c->nvalues == (v1 ? 2u : v0 ? 1u : 0u));
+    if (v0 && c->nvalues > 0)
+        CHECK_STR(c->values[0], v0);
+    if (v1 && c->nvalues > 1)
+        CHECK_STR(c->values[1], v1);
+out:
+    if (unit_failed != before)
+        fprintf(stderr, "  (condition checked at line %d)\n", at);
+}
+#define COND(c, op, v0, v1) check_cond(__LINE__, c, op, v0, v1)
+
+static sluice_str str(const char *s)
+{
+    return (sluice_str){s, strlen(s)};
+}
+
+/* ---- selection ---- */
+
+static void test_selection(void)
+{
+    /* every operator DMS documents, and the ones sluice's Lua mappings also know */
+    mapping *m = LOAD(RULES(
+        "{`rule-type`: `selection`, `rule-id`: 7, `rule-name`: `ops`, `object-locator`: "
+        "{`schema-name`: `app`, `table-name`: `t_%`}, `rule-action`: `include`, `load-order`: `2`,"
+        " `filters`: [{`filter-type`: `source`, `column-name`: `a`, `filter-conditions`: ["
+        "  {`filter-operator`: `eq`, `value`: `x`},"
+        "  {`filter-operator`: `noteq`, `value`: 5},"
+        "  {`filter-operator`: `lte`, `value`: 1.5},"
+        "  {`filter-operator`: `ste`, `value`: `2002-01-01`},"
+        "  {`filter-operator`: `gte`, `value`: -3},"
+        "  {`filter-operator`: `between`, `start-value`: `50`, `end-value`: `75`},"
+        "  {`filter-operator`: `notbetween`, `start-value`: 10, `end-value`: 20},"
+        "  {`filter-operator`: `null`},"
+        "  {`filter-operator`: `notnull`},"
+        "  {`filter-operator`: `lt`, `value`: `b`},"
+        "  {`filter-operator`: `gt`, `value`: 0.1},"
+        "  {`filter-operator`: `in`, `value`: [`EU`, `US`, 3]}]},"
+        " {`column-name`: `b`, `filter-conditions`: [{`filter-operator`: `eq`, `value`: ``}]}]}"));
+    if (!m)
+        return;
+    CHECK(m->nrules == 1 && m->has_selection);
+    const map_selection *s = &m->rules[0].u.sel;
+    CHECK_STR(m->rules[0].id, "7 (ops)");
+    CHECK_STR(m->rules[0].where, "dms.json");
+    CHECK(s->action == MAP_INCLUDE);
+    CHECK_STR(s->schema, "app");
+    CHECK_STR(s->table, "t_%");
+    CHECK(s->nfilters == 2);
+    CHECK_STR(s->filters[0].column, "a");
+    CHECK(s->filters[0].nconditions == 13); /* notbetween is two */
+    COND(cond(m, 0, 0, 0), SLUICE_FILTER_EQ, "x", NULL);
+    COND(cond(m, 0, 0, 1), SLUICE_FILTER_NE, "5", NULL);
+    COND(cond(m, 0, 0, 2), SLUICE_FILTER_LE, "1.5", NULL);
+    COND(cond(m, 0, 0, 3), SLUICE_FILTER_LE, "2002-01-01", NULL);
+    COND(cond(m, 0, 0, 4), SLUICE_FILTER_GE, "-3", NULL);
+    COND(cond(m, 0, 0, 5), SLUICE_FILTER_BETWEEN, "50", "75");
+    COND(cond(m, 0, 0, 6), SLUICE_FILTER_LT, "10", NULL); /* notbetween 10 20: < 10 OR > 20 */
+    COND(cond(m, 0, 0, 7), SLUICE_FILTER_GT, "20", NULL);
+    COND(cond(m, 0, 0, 8), SLUICE_FILTER_NULL, NULL, NULL);
+    COND(cond(m, 0, 0, 9), SLUICE_FILTER_NOT_NULL, NULL, NULL);
+    COND(cond(m, 0, 0, 10), SLUICE_FILTER_LT, "b", NULL);
+    COND(cond(m, 0, 0, 11), SLUICE_FILTER_GT, "0.1", NULL);
+    const map_condition *in = cond(m, 0, 0, 12);
+    CHECK(in && in->op == SLUICE_FILTER_IN && in->nvalues == 3);
+    if (in && in->nvalues == 3) {
+        CHECK_STR(in->values[0], "EU");
+        CHECK_STR(in->values[2], "3");
+    }
+    COND(cond(m, 0, 1, 0), SLUICE_FILTER_EQ, "", NULL);
+    mapping_free(m);
+
+    /* include / exclude / explicit, in the document's order; the last match decides */
+    m = LOAD(RULES(INCLUDE_ALL ","
+                   "{`rule-type`: `selection`, `rule-id`: `2`, `rule-name`: `2`, `object-locator`: "
+                   "{`schema-name`: `%`, `table-name`: `tmp_%`}, `rule-action`: `exclude`},"
+                   "{`rule-type`: `selection`, `rule-id`: `3`, `object-locator`: "
+                   "{`schema-name`: `app`, `table-name`: `tmp_keep`, `table-type`: `table`}, "
+                   "`rule-action`: `explicit`, `filters`: []}"));
+    if (m) {
+        CHECK(m->nrules == 3);
+        CHECK(m->rules[0].u.sel.action == MAP_INCLUDE);
+        CHECK(m->rules[1].u.sel.action == MAP_EXCLUDE);
+        CHECK(m->rules[2].u.sel.action == MAP_EXPLICIT);
+        CHECK_STR(m->rules[1].id, "2");
+        CHECK_STR(m->rules[2].id, "3");
+        CHECK(m->rules[2].u.sel.nfilters == 0);
+        CHECK(mapping_selects(m, str("app"), str("users")));
+        CHECK(!mapping_selects(m, str("app"), str("tmp_x")));
+        CHECK(mapping_selects(m, str("app"), str("tmp_keep")));
+    }
+    mapping_free(m);
+
+    /* table-name defaults to every table; null counts as absent */
+    m = LOAD(RULES("{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: null, "
+                   "`object-locator`: {`schema-name`: `s`}, `rule-action`: `include`, "
+                   "`filters`: null}"));
+    if (m)
+        CHECK_STR(m->rules[0].u.sel.table, "%");
+    mapping_free(m);
+
+    /* an empty document selects everything */
+    m = LOAD("{`rules`: []}");
+    if (m)
+        CHECK(m->nrules == 0 && mapping_selects(m, str("a"), str("b")));
+    mapping_free(m);
+}
+
+/* ---- transformation ---- */
+
+#define TR(id, target, action, locator, extra)                                               \
+    "{`rule-type`: `transformation`, `rule-id`: `" id "`, `rule-name`: `" id "`, "          \
+    "`rule-target`: `" target "`, `rule-action`: `" action "`, `object-locator`: {" locator \
+    "}" extra "}"
+
+static const map_transform *tr(const mapping *m, size_t i)
+{
+    return i < m->nrules && m->rules[i].kind == MAP_RULE_TRANSFORMATION ? &m->rules[i].u.tr
+                                                                        : NULL;
+}
+
+static void test_transformation(void)
+{
+    mapping *m = LOAD(RULES(
+        TR("1", "schema", "rename", "`schema-name`: `Test`", ", `value`: `Test1`") ","
+        TR("2", "table", "rename", "`schema-name`: `Test`, `table-name`: `Actor`",
+           ", `value`: `Actor1`") ","
+        TR("3", "column", "rename",
+           "`schema-name`: `test`, `table-name`: `Actor`, `column-name`: `first_name`",
+           ", `value`: `fname`") ","
+        TR("4", "table", "convert-lowercase", "`schema-name`: `%`, `table-name`: `%`", "") ","
+        TR("5", "column", "convert-uppercase",
+           "`schema-name`: `%`, `table-name`: `%`, `column-name`: `%`", "") ","
+        TR("6", "table", "add-prefix", "`schema-name`: `s`, `table-name`: `%`",
+           ", `value`: `DMS_`") ","
+        TR("7", "schema", "remove-prefix", "`schema-name`: `%`", ", `value`: `old_`") ","
+        TR("8", "column", "replace-prefix",
+           "`schema-name`: `%`, `table-name`: `%`, `column-name`: `%`",
+           ", `value`: `NewPre_`, `old-value`: `Pre_`") ","
+        TR("9", "table", "add-suffix", "`schema-name`: `s`, `table-name`: `t`",
+           ", `value`: `_v2`") ","
+        TR("10", "table", "remove-suffix", "`schema-name`: `s`, `table-name`: `%`",
+           ", `value`: `_DMS`") ","
+        TR("11", "column", "replace-suffix",
+           "`schema-name`: `s`, `table-name`: `t`, `column-name`: `%_id`",
+           ", `value`: `_key`, `old-value`: `_id`") ","
+        TR("12", "column", "remove-column",
+           "`schema-name`: `test`, `table-name`: `Actor`, `column-name`: `col%`", "") ","
+        TR("13", "column", "include-column",
+           "`schema-name`: `test`, `table-name`: `Actor`, `column-name`: `id`", "") ","
+        TR("14", "column", "change-data-type",
+           "`schema-name`: `dbo`, `table-name`: `dms`, `column-name`: `SALE_AMOUNT`",
+           ", `data-type`: {`type`: `numeric`, `precision`: 18, `scale`: 2}") ","
+        TR("15", "column", "add-column", "`schema-name`: `Test`, `table-name`: `ITEM`",
+           ", `value`: `FULL_NAME`, `expression`: `$FIRST_NAME||'_'||$LAST_NAME`, "
+           "`data-type`: {`type`: `string`, `length`: 50}") ","
+        TR("16", "table", "define-primary-key", "`schema-name`: `inventory`, `table-name`: `ITEM`",
+           ", `primary-key-def`: {`name`: `ITEM-primary-key`, `origin`: `primary-key`, "
+           "`columns`: [`ITEM-NAME`, `BOM-MODEL-NUM`]}") ","
+        TR("17", "column", "add-column", "`schema-name`: `%`, `table-name`: `%`",
+           ", `value`: `op`, `expression`: `$AR_H_OPERATION || ':' || $AR_M_SOURCE_TABLE_NAME`,"
+           " `data-type`: {`type`: `string`, `length`: 50}, `old-value`: null")));
+    if (!m)
+        return;
+    CHECK(m->nrules == 17 && !m->has_selection);
+    static const struct {
+        map_action action;
+        map_target target;
+        const char *schema, *table, *column, *value, *old_value;
+    } want[] = {
+        {MAP_RENAME, MAP_TARGET_SCHEMA, "Test", NULL, NULL, "Test1", NULL},
+        {MAP_RENAME, MAP_TARGET_TABLE, "Test", "Actor", NULL, "Actor1", NULL},
+        {MAP_RENAME, MAP_TARGET_COLUMN, "test", "Actor", "first_name", "fname", NULL},
+        {MAP_TO_LOWERCASE, MAP_TARGET_TABLE, "%", "%", NULL, NULL, NULL},
+        {MAP_TO_UPPERCASE, MAP_TARGET_COLUMN, "%", "%", "%", NULL, NULL},
+        {MAP_ADD_PREFIX, MAP_TARGET_TABLE, "s", "%", NULL, "DMS_", NULL},
+        {MAP_REMOVE_PREFIX, MAP_TARGET_SCHEMA, "%", NULL, NULL, "old_", NULL},
+        {MAP_REPLACE_PREFIX, MAP_TARGET_COLUMN, "%", "%", "%", "NewPre_", "Pre_"},
+        {MAP_ADD_SUFFIX, MAP_TARGET_TABLE, "s", "t", NULL, "_v2", NULL},
+        {MAP_REMOVE_SUFFIX, MAP_TARGET_TABLE, "s", "%", NULL, "_DMS", NULL},
+        {MAP_REPLACE_SUFFIX, MAP_TARGET_COLUMN, "s", "t", "%_id", "_key", "_id"},
+        {MAP_REMOVE_COLUMN, MAP_TARGET_COLUMN, "test", "Actor", "col%", NULL, NULL},
+        {MAP_INCLUDE_COLUMN, MAP_TARGET_COLUMN, "test", "Actor", "id", NULL, NULL},
+        {MAP_CHANGE_DATA_TYPE, MAP_TARGET_COLUMN, "dbo", "dms", "SALE_AMOUNT", NULL, NULL},
+        {MAP_ADD_COLUMN, MAP_TARGET_COLUMN, "Test", "ITEM", "FULL_NAME", NULL, NULL},
+        {MAP_DEFINE_PRIMARY_KEY, MAP_TARGET_TABLE, "inventory", "ITEM", NULL, NULL, NULL},
+        {MAP_ADD_COLUMN, MAP_TARGET_COLUMN, "%", "%", "op", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0] && i < m->nrules; i++) {
+        const map_transform *t = tr(m, i);
+        int before = unit_failed;
+        CHECK(t != NULL);
+        if (!t)
+            continue;
+        CHECK(t->action == want[i].action);
+        CHECK(t->target == want[i].target);
+        CHECK_STR(t->schema, want[i].schema);
+#define SAME(got, exp)                                                                       \
+    do {                                                                                     \
+        if (exp)                                                                             \
+            CHECK_STR(got, exp);                                                             \
+        else                                                                                 \
+            CHECK((got) == NULL);                                                            \
+    } while (0)
+        SAME(t->table, want[i].table);
+        SAME(t->column, want[i].column);
+        SAME(t->value, want[i].value);
+        SAME(t->old_value, want[i].old_value);
+        if (unit_failed != before)
+            fprintf(stderr, "  (rule %zu)\n", i + 1);
+    }
+    const map_transform *t = tr(m, 13);
+    if (t)
+        CHECK_STR(t->data_type, "numeric(18,2)");
+    if ((t = tr(m, 14))) {
+        CHECK_STR(t->data_type, "varchar(50)");
+        CHECK(t->nterms == 3);
+        if (t->nterms == 3) {
+            CHECK(t->terms[0].kind == MAP_TERM_COLUMN);
+            CHECK_STR(t->terms[0].text, "FIRST_NAME");
+            CHECK(t->terms[1].kind == MAP_TERM_CONSTANT);
+            CHECK_STR(t->terms[1].text, "_");
+            CHECK(t->terms[2].kind == MAP_TERM_COLUMN);
+            CHECK_STR(t->terms[2].text, "LAST_NAME");
+        }
+    }
+    if ((t = tr(m, 15))) {
+        CHECK(t->nkey_columns == 2);
+        if (t->nkey_columns == 2) {
+            CHECK_STR(t->key_columns[0], "ITEM-NAME");
+            CHECK_STR(t->key_columns[1], "BOM-MODEL-NUM");
+        }
+    }
+    if ((t = tr(m, 16))) {
+        CHECK(t->nterms == 3);
+        if (t->nterms == 3) {
+            CHECK(t->terms[0].kind == MAP_TERM_OPERATION);
+            CHECK_STR(t->terms[1].text, ":");
+            CHECK(t->terms[2].kind == MAP_TERM_TABLE_NAME);
+        }
+    }
+    mapping_free(m);
+}
+
+/* ---- data types ---- */
+
+static void check_type(int at, const char *data_type, const char *want)
+{
+    char text[600];
+    snprintf(text, sizeof text,
+             RULES(TR("1", "column", "change-data-type",
+                      "`schema-name`: `s`, `table-name`: `t`, `column-name`: `c`",
+                      ", `data-type`: %s")),
+             data_type);
+    sluice_error e;
+    mapping *m = load(text, &e);
+    int before = unit_failed;
+    CHECK(m != NULL);
+    if (m)
+        CHECK_STR(m->rules[0].u.tr.data_type, want);
+    else
+        fprintf(stderr, "  %s\n", e.message);
+    if (unit_failed != before)
+        fprintf(stderr, "  (type checked at line %d)\n", at);
+    mapping_free(m);
+}
+#define TYPE(dt, want) check_type(__LINE__, dt, want)
+
+static void test_types(void)
+{
+    TYPE("{`type`: `boolean`}", "boolean");
+    TYPE("{`type`: `bytes`, `length`: 16}", "bytea");
+    TYPE("{`type`: `blob`}", "bytea");
+    TYPE("{`type`: `date`}", "date");
+    TYPE("{`type`: `time`}", "time");
+    TYPE("{`type`: `datetime`}", "timestamp");
+    TYPE("{`type`: `datetime`, `precision`: 6}", "timestamp(6)"); /* the DMS doc's example */
+    TYPE("{`type`: `datetime`, `scale`: 3}", "timestamp(3)");
+    TYPE("{`type`: `int1`}", "smallint");
+    TYPE("{`type`: `int2`}", "smallint");
+    TYPE("{`type`: `int4`}", "integer");
+    TYPE("{`type`: `int8`}", "bigint");
+    TYPE("{`type`: `INT8`}", "bigint");
+    TYPE("{`type`: `uint1`}", "smallint");
+    TYPE("{`type`: `uint2`}", "integer");
+    TYPE("{`type`: `uint4`}", "bigint");
+    TYPE("{`type`: `uint8`}", "numeric(20,0)");
+    TYPE("{`type`: `numeric`}", "numeric");
+    TYPE("{`type`: `numeric`, `precision`: 38}", "numeric(38,0)");
+    TYPE("{`type`: `numeric`, `precision`: `10`, `scale`: `4`}", "numeric(10,4)");
+    TYPE("{`type`: `real4`}", "real");
+    TYPE("{`type`: `real8`}", "double precision");
+    TYPE("{`type`: `string`}", "text");
+    TYPE("{`type`: `string`, `length`: 50}", "varchar(50)");
+    TYPE("{`type`: `wstring`, `length`: 20}", "varchar(20)");
+    TYPE("{`type`: `string`, `length`: 20000000}", "text");
+    TYPE("{`type`: `clob`}", "text");
+    TYPE("{`type`: `nclob`}", "text");
+
+#define DT_RULE(dt)                                                                          \
+    RULES(TR("4", "column", "change-data-type",                                              \
+             "`schema-name`: `s`, `table-name`: `t`, `column-name`: `c`", ", `data-type`: " dt))
+    EXPECT(DT_RULE("{`type`: `int16`}"), "dms.json: rule 4: unknown data-type \"int16\"",
+           "Did you mean \"int1\"? Valid values are \"boolean\", \"bytes\", \"blob\", \"date\", "
+           "\"time\", \"datetime\", \"int1\", \"int2\", \"int4\", \"int8\", \"uint1\", \"uint2\", "
+           "\"uint4\", \"uint8\", \"numeric\", \"real4\", \"real8\", \"string\", \"wstring\", "
+           "\"clob\" and \"nclob\".");
+    EXPECT(DT_RULE("{`type`: `datetime`, `scale`: 7}"),
+           "dms.json: rule 4: datetime with 7 fractional digits: PostgreSQL timestamps hold 6",
+           "Use a precision of 6 or less.");
+    EXPECT(DT_RULE("{`type`: `numeric`, `precision`: 5, `scale`: 6}"),
+           "dms.json: rule 4: numeric scale 6 is larger than its precision 5", NULL);
+    EXPECT(DT_RULE("{`type`: `map`}"),
+           "dms.json: rule 4: data-type \"map\" (a Cassandra collection) has no PostgreSQL "
+           "column type",
+           NULL);
+    EXPECT(DT_RULE("{`type`: `string`, `lenght`: 5}"),
+           "dms.json: rule 4: unknown key \"lenght\" in data-type", "Did you mean \"length\"?");
+    EXPECT(DT_RULE("{`type`: `string`, `length`: -1}"),
+           "dms.json: rule 4: \"length\" in data-type must be a whole number, not a number", NULL);
+    EXPECT(DT_RULE("`int8`"), "dms.json: rule 4: \"data-type\" must be an object, not a string",
+           "Write \"data-type\": {\"type\": \"int8\"}.");
+}
+
+/* ---- table-settings ---- */
+
+static void test_settings(void)
+{
+    static const char ranges[] = RULES(
+        INCLUDE_ALL ", {`rule-type`: `table-settings`, `rule-id`: `2`, `rule-name`: `2`,"
+                    " `object-locator`: {`schema-name`: `HR`, `table-name`: `SALES`},"
+                    " `parallel-load`: {`type`: `ranges`, `columns`: [`SALES_NO`, `REGION`],"
+                    " `boundaries`: [[`1000`, `NORTH`], [3000, `WEST`]]}},"
+                    "{`rule-type`: `table-settings`, `rule-id`: `3`, `rule-name`: `3`,"
+                    " `object-locator`: {`schema-name`: `HR`, `table-name`: `ORDERS`},"
+                    " `parallel-load`: {`type`: `partitions-list`, `partitions`: [`A`, `B`],"
+                    " `subpartitions`: [`01`]}, `lob-settings`: {`mode`: `unlimited`,"
+                    " `bulk-max-size`: `0`}}");
+    /* kept when the caller keeps them */
+    char *s = doc(ranges);
+    mapping *m = mapping_new();
+    mapping_settings *set = mapping_settings_new();
+    sluice_error e;
+    error_init(&e);
+    CHECK(mapping_json_load_text(m, set, s, strlen(s), "dms.json", &e) == 0);
+    CHECK(m->nrules == 1);
+    CHECK(set->n == 2);
+    const map_table_settings *t = mapping_settings_for(set, str("HR"), str("SALES"));
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_STR(t->id, "2");
+        CHECK(t->parallel == MAP_PARALLEL_RANGES);
+        CHECK(t->ncolumns == 2 && t->nboundaries == 2);
+        if (t->ncolumns == 2 && t->nboundaries == 2) {
+            CHECK_STR(t->columns[0], "SALES_NO");
+            CHECK_STR(t->boundaries[0], "1000");
+            CHECK_STR(t->boundaries[1], "NORTH");
+            CHECK_STR(t->boundaries[2], "3000");
+            CHECK_STR(t->boundaries[3], "WEST");
+        }
+    }
+    t = mapping_settings_for(set, str("HR"), str("ORDERS"));
+    CHECK(t && t->parallel == MAP_PARALLEL_PARTITIONS_LIST && t->npartitions == 2 &&
+          t->nsubpartitions == 1);
+    CHECK(mapping_settings_for(set, str("HR"), str("OTHER")) == NULL);
+    mapping_free(m);
+    mapping_settings_free(set);
+    free(s);
+
+    /* refused where nobody keeps them */
+    EXPECT(ranges, "dms.json: rule 2: table-settings are not supported yet",
+           "Remove \"parallel-load\" (or set its type to \"none\"); the table then loads in one "
+           "piece.");
+    sluice_error e2;
+    CHECK(load(ranges, &e2) == NULL);
+    CHECK_STR(e2.detail, "parallel-load would split the full load of HR.SALES; sluice does not "
+                         "split a table's full load by these settings yet.");
+
+    /* what changes nothing is accepted: type none, unlimited or none LOB modes */
+    m = LOAD(RULES("{`rule-type`: `table-settings`, `rule-id`: `2`, `object-locator`: "
+                   "{`schema-name`: `INV`, `table-name`: `ITEMS`}, `parallel-load`: {`type`: "
+                   "`none`}, `lob-settings`: {`mode`: `none`, `bulk-max-size`: `100000`}}"));
+    if (m)
+        CHECK(m->nrules == 0);
+    mapping_free(m);
+
+#define SETTINGS(body)                                                                       \
+    RULES("{`rule-type`: `table-settings`, `rule-id`: `5`, `rule-name`: `five`, "             \
+          "`object-locator`: {`schema-name`: `HR`, `table-name`: `T`}, " body "}")
+    EXPECT(SETTINGS("`lob-settings`: {`bulk-max-size`: `100000`}"),
+           "dms.json: rule 5 (five): limited LOB mode is not supported (it truncates LOBs; "
+           "sluice moves them whole)",
+           "Use \"mode\": \"unlimited\" (what sluice does) or remove \"lob-settings\".");
+    EXPECT(SETTINGS("`parallel-load`: {`type`: `ranges`, `columns`: [`a`, `b`], "
+                    "`boundaries`: [[`1`]]}"),
+           "dms.json: rule 5 (five): boundaries[0] must be a list of 2 values",
+           "Give one value per column, in the order of \"columns\".");
+    EXPECT(SETTINGS("`parallel-load`: {`type`: `range`}"),
+           "dms.json: rule 5 (five): unknown parallel-load type \"range\"",
+           "Did you mean \"ranges\"? Valid values are \"partitions-auto\", "
+           "\"subpartitions-auto\", \"partitions-list\", \"ranges\" and \"none\".");
+    EXPECT(SETTINGS("`parallel-load`: {`type`: `partitions-auto`}"),
+           "dms.json: rule 5 (five): table-settings are not supported yet", NULL);
+    EXPECT(SETTINGS("`parallel-load`: {`type`: `partitions-list`}"),
+           "dms.json: rule 5 (five): parallel-load partitions-list names no partitions", NULL);
+    EXPECT(SETTINGS("`paralel-load`: {`type`: `none`}"),
+           "dms.json: rule 5 (five): unknown key \"paralel-load\" in a table-settings rule",
+           "Did you mean \"parallel-load\"?");
+}
+
+/* ---- the examples of the AWS DMS documentation ---- */
+
+/* https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Tasks.CustomizingTasks.Filters.html */
+static const char filters_multiple_operators[] =
+    "{`rules`: [{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`,"
+    " `object-locator`: {`schema-name`: `test`, `table-name`: `employee`},"
+    " `rule-action`: `include`,"
+    " `filters`: [{`filter-type`: `source`, `column-name`: `empid`,"
+    "  `filter-conditions`: [{`filter-operator`: `lte`, `value`: `10`},"
+    "   {`filter-operator`: `between`, `start-value`: `50`, `end-value`: `75`},"
+    "   {`filter-operator`: `gte`, `value`: `100`}]}]}]}";
+static const char filters_multiple_filters[] =
+    "{`rules`: [{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`,"
+    " `object-locator`: {`schema-name`: `test`, `table-name`: `employee`},"
+    " `rule-action`: `include`,"
+    " `filters`: [{`filter-type`: `source`, `column-name`: `empid`,"
+    "  `filter-conditions`: [{`filter-operator`: `lte`, `value`: `100`}]},"
+    "  {`filter-type`: `source`, `column-name`: `dept`,"
+    "  `filter-conditions`: [{`filter-operator`: `eq`, `value`: `tech`}]}]}]}";
+static const char filters_null[] =
+    "{`rules`: [{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`,"
+    " `object-locator`: {`schema-name`: `test`, `table-name`: `employee`},"
+    " `rule-action`: `include`,"
+    " `filters`: [{`filter-type`: `source`, `column-name`: `dept`,"
+    "  `filter-conditions`: [{`filter-operator`: `null`}]}]}]}";
+static const char filters_not[] =
+    "{`rules`: [{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`,"
+    " `object-locator`: {`schema-name`: `test`, `table-name`: `employee`},"
+    " `rule-action`: `include`,"
+    " `filters`: [{`filter-type`: `source`, `column-name`: `empid`,"
+    "  `filter-conditions`: [{`filter-operator`: `noteq`, `value`: `50`}]},"
+    "  {`filter-type`: `source`, `column-name`: `dept`,"
+    "  `filter-conditions`: [{`filter-operator`: `notnull`}]}]}]}";
+
+/* https://docs.aws.amazon.com/dms/latest/userguide/
+   CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.Selections.html */
+static const char selections_some_tables[] =
+    "{`rules`: [{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`,"
+    " `object-locator`: {`schema-name`: `Test`, `table-name`: `%`}, `rule-action`: `include`},"
+    " {`rule-type`: `selection`, `rule-id`: `2`, `rule-name`: `2`,"
+    " `object-locator`: {`schema-name`: `Test`, `table-name`: `DMS%`},"
+    " `rule-action`: `exclude`}]}";
+static const char selections_load_order[] =
+    "{`rules`: [{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`,"
+    " `object-locator`: {`schema-name`: `Test`, `table-name`: `loadsecond`},"
+    " `rule-action`: `include`, `load-order`: `1`},"
+    " {`rule-type`: `selection`, `rule-id`: `2`, `rule-name`: `2`,"
+    " `object-locator`: {`schema-name`: `Test`, `table-name`: `loadfirst`},"
+    " `rule-action`: `include`, `load-order`: `2`}]}";
+static const char selections_views[] =
+    "{`rules`: [{`rule-type`: `selection`, `rule-id`: `2`, `rule-name`: `2`,"
+    " `object-locator`: {`schema-name`: `Test`, `table-name`: `view_DMS%`,"
+    " `table-type`: `view`}, `rule-action`: `include`}]}";
+
+/* https://docs.aws.amazon.com/dms/latest/userguide/
+   CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.Transformations.html */
+#define DOC_SELECT(schema)                                                                   \
+    "{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`, `object-locator`: "        \
+    "{`schema-name`: `" schema "`, `table-name`: `%`}, `rule-action`: `include`}, "
+static const char tr_add_column_datetime[] =
+    "{`rules`: [" DOC_SELECT("test")
+    "{`rule-type`: `transformation`, `rule-id`: `2`, `rule-name`: `2`,"
+    " `rule-action`: `add-column`, `rule-target`: `column`,"
+    " `object-locator`: {`schema-name`: `test`, `table-name`: `actor`},"
+    " `value`: `last_updated`, `data-type`: {`type`: `datetime`, `precision`: 6}}]}";
+static const char tr_tablespace[] =
+    "{`rules`: [" DOC_SELECT("Play")
+    "{`rule-type`: `transformation`, `rule-id`: `2`, `rule-name`: `2`,"
+    " `rule-action`: `rename`, `rule-target`: `table-tablespace`,"
+    " `object-locator`: {`schema-name`: `Play`, `table-name`: `Actor`,"
+    " `table-tablespace-name`: `SetSpace`}, `value`: `SceneTblSpace`}]}";
+static const char tr_unique_index[] =
+    "{`rules`: [" DOC_SELECT("inventory")
+    "{`rule-type`: `transformation`, `rule-id`: `2`, `rule-name`: `2`,"
+    " `rule-action`: `define-primary-key`, `rule-target`: `table`,"
+    " `object-locator`: {`schema-name`: `inventory`, `table-name`: `ITEM`},"
+    " `primary-key-def`: {`name`: `ITEM-unique-idx`, `origin`: `unique-index`,"
+    " `columns`: [`ITEM-NAME`, `BOM-MODEL-NUM`, `BOM-PART-NUM`]}}]}";
+static const char tr_before_image[] =
+    "{`rules`: [{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`,"
+    " `object-locator`: {`schema-name`: `%`, `table-name`: `%`}, `rule-action`: `include`},"
+    " {`rule-type`: `transformation`, `rule-id`: `2`, `rule-name`: `2`,"
+    " `rule-target`: `column`, `object-locator`: {`schema-name`: `%`, `table-name`: `employees`},"
+    " `rule-action`: `add-before-image-columns`, `before-image-def`: {`column-prefix`: `BI_`,"
+    " `column-suffix`: ``, `column-filter`: `pk-only`}}]}";
+/* The change-data-type example is one rule, without the {"rules": [...]} around it. */
+static const char tr_change_type[] =
+    "{`rules`: [{`rule-type`: `transformation`, `rule-id`: `1`, `rule-name`: `RuleName 1`,"
+    " `rule-action`: `change-data-type`, `rule-target`: `column`,"
+    " `object-locator`: {`schema-name`: `dbo`, `table-name`: `dms`,"
+    " `column-name`: `SALE_AMOUNT`}, `data-type`: {`type`: `int8`}}]}";
+
+/* https://docs.aws.amazon.com/dms/latest/userguide/
+   CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.Expressions.html */
+static const char expr_operation_indicator[] =
+    "{`rules`: [{`rule-type`: `transformation`, `rule-id`: `2`, `rule-name`: `2`,"
+    " `rule-target`: `column`, `object-locator`: {`schema-name`: `%`, `table-name`: `%`},"
+    " `rule-action`: `add-column`, `value`: `Operation`,"
+    " `expression`: `operation_indicator('D', 'U', 'I')`,"
+    " `data-type`: {`type`: `string`, `length`: 50}}]}";
+static const char expr_change_seq[] =
+    "{`rules`: [{`rule-type`: `transformation`, `rule-id`: `2`, `rule-name`: `2`,"
+    " `rule-target`: `column`, `object-locator`: {`schema-name`: `%`, `table-name`: `%`},"
+    " `rule-action`: `add-column`, `value`: `transact_id`, `expression`: `$AR_H_CHANGE_SEQ`,"
+    " `data-type`: {`type`: `string`, `length`: 50}}]}";
+
+static void test_docs(void)
+{
+    mapping *m = LOAD(filters_multiple_operators);
+    if (m) {
+        CHECK(m->rules[0].u.sel.nfilters == 1);
+        COND(cond(m, 0, 0, 0), SLUICE_FILTER_LE, "10", NULL);
+        COND(cond(m, 0, 0, 1), SLUICE_FILTER_BETWEEN, "50", "75");
+        COND(cond(m, 0, 0, 2), SLUICE_FILTER_GE, "100", NULL);
+    }
+    mapping_free(m);
+    if ((m = LOAD(filters_multiple_filters))) {
+        CHECK(m->rules[0].u.sel.nfilters == 2);
+        COND(cond(m, 0, 1, 0), SLUICE_FILTER_EQ, "tech", NULL);
+    }
+    mapping_free(m);
+    if ((m = LOAD(filters_null)))
+        COND(cond(m, 0, 0, 0), SLUICE_FILTER_NULL, NULL, NULL);
+    mapping_free(m);
+    if ((m = LOAD(filters_not))) {
+        COND(cond(m, 0, 0, 0), SLUICE_FILTER_NE, "50", NULL);
+        COND(cond(m, 0, 1, 0), SLUICE_FILTER_NOT_NULL, NULL, NULL);
+    }
+    mapping_free(m);
+    if ((m = LOAD(selections_some_tables))) {
+        CHECK(mapping_selects(m, str("Test"), str("Customer")));
+        CHECK(!mapping_selects(m, str("Test"), str("DMSx")));
+        CHECK(!mapping_selects(m, str("Other"), str("Customer")));
+    }
+    mapping_free(m);
+    if ((m = LOAD(selections_load_order)))
+        CHECK(m->nrules == 2);
+    mapping_free(m);
+    if ((m = LOAD(tr_change_type)))
+        CHECK_STR(m->rules[0].u.tr.data_type, "bigint");
+    mapping_free(m);
+    if ((m = LOAD(expr_change_seq)))
+        CHECK(m->rules[0].u.tr.nterms == 1 && m->rules[0].u.tr.terms[0].kind == MAP_TERM_POSITION);
+    mapping_free(m);
+
+    /* the documented examples sluice cannot honour, each refused with why */
+    EXPECT(selections_views,
+           "dms.json: rule 2: table-type \"view\" is not supported (views cannot be replicated)",
+           "sluice moves tables; remove \"table-type\" or set it to \"table\".");
+    EXPECT(tr_add_column_datetime,
+           "dms.json: rule 2: add-column without an \"expression\" is not supported (sluice has "
+           "no way to fill the column)",
+           NULL);
+    EXPECT(tr_tablespace,
+           "dms.json: rule 2: rule-target table-tablespace is not supported (sluice does not "
+           "place tables or indexes in tablespaces)",
+           "Remove the rule; tables and indexes go to the target's default tablespace.");
+    EXPECT(tr_unique_index,
+           "dms.json: rule 2: origin \"unique-index\" is not supported (sluice defines a primary "
+           "key)",
+           NULL);
+    EXPECT(tr_before_image,
+           "dms.json: rule 2: rule-action add-before-image-columns is not supported (sluice "
+           "writes no before-image columns)",
+           "Remove the rule; the sink keeps the new row image only.");
+    EXPECT(expr_operation_indicator,
+           "dms.json: rule 2: expression \"operation_indicator('D', 'U', 'I')\": unsupported "
+           "expression at \"operation_indicator(\" (supported: 'text', numbers, $COLUMN, "
+           "$AR_H_... headers, joined with ||)",
+           NULL);
+}
+
+/* ---- errors ---- */
+
+static void test_errors(void)
+{
+    EXPECT("{`rules`: [\n  {`rule-type`: `selection`,\n   `rule-id`: `1` `x`: 1}]}",
+           "dms.json:3:21: not valid JSON: '}' expected near '\"x\"'",
+           "A DMS table mapping is {\"rules\": [ ... ]}.");
+    EXPECT("{`rules`: [], `rules`: []}",
+           "dms.json:1:21: not valid JSON: duplicate object key near '\"rules\"'", NULL);
+    EXPECT("[]", "dms.json: the document: must be an object, not a list", NULL);
+    EXPECT("{`rule`: []}", "dms.json: the document: unknown key \"rule\" in the document",
+           "Did you mean \"rules\"?");
+    EXPECT("{}", "dms.json: the document: \"rules\" must be a list", NULL);
+    EXPECT(RULES("3"), "dms.json: rules[0]: must be an object, not a number", NULL);
+    EXPECT(RULES(INCLUDE_ALL ", {`rule-type`: `selection`, `rule-name`: `x`}"),
+           "dms.json: rules[1]: a rule has no \"rule-id\"",
+           "Give every rule a \"rule-id\": \"1\", \"2\", ...");
+    EXPECT(RULES("{`rule-type`: `selecton`, `rule-id`: 3, `rule-name`: `pick`}"),
+           "dms.json: rule 3 (pick): unknown rule-type \"selecton\"",
+           "Did you mean \"selection\"? Valid values are \"selection\", \"transformation\" and "
+           "\"table-settings\".");
+    EXPECT(RULES("{`rule-type`: `post-processing`, `rule-id`: 3}"),
+           "dms.json: rule 3: unknown rule-type \"post-processing\"", NULL);
+    EXPECT(RULES("{`rule-type`: `selection`, `rule-id`: 3, `rule-acton`: `include`}"),
+           "dms.json: rule 3: unknown key \"rule-acton\" in a selection rule",
+           "Did you mean \"rule-action\"?");
+    EXPECT(RULES("{`rule-type`: `selection`, `rule-id`: 3, `rule-action`: `inclde`, "
+                 "`object-locator`: {`schema-name`: `s`}}"),
+           "dms.json: rule 3: unknown selection rule-action \"inclde\"",
+           "Did you mean \"include\"? Valid values are \"include\", \"exclude\" and \"explicit\".");
+    EXPECT(RULES("{`rule-type`: `selection`, `rule-id`: 3, `rule-action`: `include`, "
+                 "`object-locator`: {`table-name`: `t`}}"),
+           "dms.json: rule 3: \"object-locator\" has no \"schema-name\"", NULL);
+    EXPECT(RULES("{`rule-type`: `selection`, `rule-id`: 3, `rule-action`: `include`, "
+                 "`object-locator`: {`schema-name`: [`s`]}}"),
+           "dms.json: rule 3: \"schema-name\" in object-locator must be a string, not a list",
+           NULL);
+    EXPECT(RULES("{`rule-type`: `selection`, `rule-id`: 3, `rule-action`: `explicit`, "
+                 "`object-locator`: {`schema-name`: `s`, `table-name`: `t%`}}"),
+           "dms.json: rule 3: an explicit selection names one table",
+           "Use rule-action \"include\" for wildcards.");
+
+#define FILTER(cond)                                                                         \
+    RULES("{`rule-type`: `selection`, `rule-id`: `9`, `rule-action`: `include`, "           \
+          "`object-locator`: {`schema-name`: `s`, `table-name`: `t`}, `filters`: "           \
+          "[{`filter-type`: `source`, `column-name`: `c`, `filter-conditions`: [" cond "]}]}")
+    EXPECT(FILTER("{`filter-operator`: `like`, `value`: `a%`}"),
+           "dms.json: rule 9: filter on \"c\": unknown filter-operator \"like\"",
+           "Valid values are \"eq\", \"noteq\", \"lte\", \"ste\", \"gte\", "
+           "\"between\", \"notbetween\", \"null\", \"notnull\", \"lt\", \"gt\", \"ne\", \"le\", "
+           "\"ge\" and \"in\".");
+    EXPECT(FILTER("{`filter-operator`: `between`, `value`: `1`}"),
+           "dms.json: rule 9: filter on \"c\": between takes \"start-value\" and \"end-value\", "
+           "not \"value\"",
+           "Give \"start-value\" and \"end-value\".");
+    EXPECT(FILTER("{`filter-operator`: `notbetween`, `start-value`: `1`}"),
+           "dms.json: rule 9: filter on \"c\": notbetween needs \"start-value\" and \"end-value\"",
+           NULL);
+    EXPECT(FILTER("{`filter-operator`: `eq`}"),
+           "dms.json: rule 9: filter on \"c\": eq needs a \"value\"", NULL);
+    EXPECT(FILTER("{`filter-operator`: `eq`, `value`: true}"),
+           "dms.json: rule 9: \"value\" in a filter condition must be a string, not a boolean",
+           NULL);
+    EXPECT(FILTER("{`filter-operator`: `null`, `value`: `x`}"),
+           "dms.json: rule 9: filter on \"c\": null takes no value", NULL);
+    EXPECT(FILTER("{`filter-operator`: `in`, `value`: []}"),
+           "dms.json: rule 9: filter on \"c\": in needs a non-empty \"value\" list", NULL);
+    EXPECT(FILTER("{`filter-operator`: `eq`, `valeu`: `1`}"),
+           "dms.json: rule 9: unknown key \"valeu\" in a filter condition",
+           "Did you mean \"value\"?");
+    EXPECT(RULES("{`rule-type`: `selection`, `rule-id`: `9`, `rule-action`: `exclude`, "
+                 "`object-locator`: {`schema-name`: `s`}, `filters`: [{`column-name`: `c`, "
+                 "`filter-conditions`: [{`filter-operator`: `null`}]}]}"),
+           "dms.json: rule 9: an exclude rule has filters (DMS applies filters only to include "
+           "rules)",
+           NULL);
+    EXPECT(RULES("{`rule-type`: `selection`, `rule-id`: `9`, `rule-action`: `include`, "
+                 "`object-locator`: {`schema-name`: `s`}, `filters`: [{`filter-type`: `target`, "
+                 "`column-name`: `c`, `filter-conditions`: [{`filter-operator`: `null`}]}]}"),
+           "dms.json: rule 9: unknown filter-type \"target\"", NULL);
+
+#define T(action, target, locator, extra)                                                    \
+    RULES("{`rule-type`: `transformation`, `rule-id`: `4`, `rule-name`: `my rule`, "         \
+          "`rule-action`: `" action "`, `rule-target`: `" target "`, "                       \
+          "`object-locator`: {" locator "}" extra "}")
+#define LOC_T "`schema-name`: `s`, `table-name`: `t`"
+#define LOC_C "`schema-name`: `s`, `table-name`: `t`, `column-name`: `c`"
+    EXPECT(T("renam", "table", LOC_T, ", `value`: `x`"),
+           "dms.json: rule 4 (my rule): unknown rule-action \"renam\"",
+           "Did you mean \"rename\"? Valid values are \"rename\", \"remove-column\", "
+           "\"convert-lowercase\", \"convert-uppercase\", \"add-prefix\", \"remove-prefix\", "
+           "\"replace-prefix\", \"add-suffix\", \"remove-suffix\", \"replace-suffix\", "
+           "\"define-primary-key\", \"change-data-type\", \"add-column\", \"include-column\", "
+           "\"add-before-image-columns\", \"data-masking-digits-mask\", "
+           "\"data-masking-digits-randomize\" and \"data-masking-hash-mask\".");
+    EXPECT(T("data-masking-hash-mask", "column", LOC_C, ""),
+           "dms.json: rule 4 (my rule): rule-action data-masking-hash-mask is not supported in "
+           "table mappings",
+           "Mask the column with a transform plugin (transforms/mask) instead.");
+    EXPECT(T("rename", "index-tablespace", LOC_T, ", `value`: `x`"),
+           "dms.json: rule 4 (my rule): rule-target index-tablespace is not supported (sluice "
+           "does not place tables or indexes in tablespaces)",
+           NULL);
+    EXPECT(T("rename", "tabel", LOC_T, ", `value`: `x`"),
+           "dms.json: rule 4 (my rule): unknown rule-target \"tabel\"",
+           "Did you mean \"table\"? Valid values are \"schema\", \"table\", \"column\", "
+           "\"table-tablespace\" and \"index-tablespace\".");
+    EXPECT(RULES("{`rule-type`: `transformation`, `rule-id`: `4`, `rule-action`: `rename`, "
+                 "`object-locator`: {`schema-name`: `s`}, `value`: `x`}"),
+           "dms.json: rule 4: a transformation rule has no \"rule-target\"", NULL);
+    EXPECT(T("add-column", "column", LOC_T,
+             ", `value`: `n`, `expression`: `upper($NAME)`, `data-type`: {`type`: `string`}"),
+           "dms.json: rule 4 (my rule): expression \"upper($NAME)\": unsupported expression at "
+           "\"upper($NAME)\" (supported: 'text', numbers, $COLUMN, $AR_H_... headers, joined "
+           "with ||)",
+           "sluice evaluates 'text', numbers, $COLUMN and the $AR_H_/$AR_M_ headers, joined "
+           "with ||; SQLite functions are not supported.");
+    EXPECT(T("add-column", "column", LOC_T,
+             ", `value`: `n`, `expression`: `$AR_H_USER`, `data-type`: {`type`: `string`}"),
+           "dms.json: rule 4 (my rule): expression \"$AR_H_USER\": the header $AR_H_USER is not "
+           "supported (supported: $AR_H_OPERATION, $AR_H_COMMIT_TIMESTAMP, $AR_H_TIMESTAMP, "
+           "$AR_H_TRANSACTION_ID, $AR_H_STREAM_POSITION, $AR_H_CHANGE_SEQ, $AR_M_SOURCE_SCHEMA, "
+           "$AR_M_SOURCE_TABLE_NAME)",
+           NULL);
+    EXPECT(T("add-column", "column", LOC_T, ", `value`: `n`, `expression`: `'x'`"),
+           "dms.json: rule 4 (my rule): add-column needs a \"data-type\"", NULL);
+    EXPECT(T("add-column", "column", LOC_C,
+             ", `value`: `n`, `expression`: `'x'`, `data-type`: {`type`: `string`}"),
+           "dms.json: rule 4 (my rule): add-column has a \"column-name\" in \"object-locator\"",
+           "Name the new column in \"value\" and leave \"column-name\" out.");
+    EXPECT(T("rename", "table", LOC_T, ""),
+           "dms.json: rule 4 (my rule): rename needs a \"value\"",
+           "Give the new name or the affix as \"value\".");
+    EXPECT(T("replace-prefix", "table", LOC_T, ", `value`: `a_`"),
+           "dms.json: rule 4 (my rule): replace-prefix needs \"value\" and \"old-value\"",
+           "\"old-value\" is replaced by \"value\".");
+    EXPECT(T("change-data-type", "column", LOC_C, ""),
+           "dms.json: rule 4 (my rule): change-data-type needs a \"data-type\"", NULL);
+    EXPECT(T("remove-column", "table", LOC_T, ""),
+           "dms.json: rule 4 (my rule): remove-column applies to columns",
+           "Set \"rule-target\": \"column\".");
+    EXPECT(T("convert-lowercase", "column", LOC_T, ""),
+           "dms.json: rule 4 (my rule): a column rule needs \"column-name\" in \"object-locator\"",
+           NULL);
+    EXPECT(T("rename", "table", LOC_C, ", `value`: `x`"),
+           "dms.json: rule 4 (my rule): a table rule has a \"column-name\"", NULL);
+    EXPECT(T("define-primary-key", "table", LOC_T, ", `primary-key-def`: {`name`: `pk`}"),
+           "dms.json: rule 4 (my rule): define-primary-key needs \"primary-key-def\" with "
+           "\"columns\"",
+           NULL);
+    EXPECT(T("rename", "table", LOC_T, ", `value`: `x`, `data-type`: {`type`: `int4`}"),
+           "dms.json: rule 4 (my rule): \"data-type\" goes with add-column and change-data-type, "
+           "not rename",
+           NULL);
+    EXPECT(T("rename", "table", LOC_T, ", `value`: `x`, `expression`: `'a'`"),
+           "dms.json: rule 4 (my rule): \"expression\" goes with add-column, not rename", NULL);
+    EXPECT(T("rename", "table", LOC_T, ", `value`: `x`, `primary-key-def`: {`columns`: [`a`]}"),
+           "dms.json: rule 4 (my rule): \"primary-key-def\" goes with define-primary-key, not "
+           "rename",
+           NULL);
+    EXPECT(T("change-data-type", "column", LOC_T ", `column-name`: `%`, `data-type`: `int4`",
+             ", `data-type`: {`type`: `int8`}"),
+           "dms.json: rule 4 (my rule): selecting columns by \"data-type\" in \"object-locator\" "
+           "is not supported",
+           NULL);
+    EXPECT(T("rename", "table", LOC_T ", `colum-name`: `c`", ", `value`: `x`"),
+           "dms.json: rule 4 (my rule): unknown key \"colum-name\" in object-locator",
+           "Did you mean \"column-name\"?");
+    EXPECT(T("rename", "table", LOC_T, ", `value`: `x`, `oldvalue`: `y`"),
+           "dms.json: rule 4 (my rule): unknown key \"oldvalue\" in a transformation rule",
+           "Did you mean \"old-value\"?");
+    EXPECT(T("rename", "table", LOC_T, ", `value`: {`a`: 1}"),
+           "dms.json: rule 4 (my rule): \"value\" must be a string, not an object", NULL);
+    /* add-column into a pattern: mapping_check names the rule too */
+    EXPECT(T("add-column", "column", LOC_T,
+             ", `value`: `n%`, `expression`: `'x'`, `data-type`: {`type`: `string`}"),
+           "dms.json: rule 4 (my rule): add-column needs one column name",
+           "Name the new column without %.");
+}
+
+/* ---- files ---- */
+
+static void test_file(void)
+{
+    char dir[] = "/tmp/sluice-mapping-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        unit_failed++;
+        return;
+    }
+    char path[256];
+    snprintf(path, sizeof path, "%s/dms.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        unit_failed++;
+        return;
+    }
+    char *s = doc(filters_multiple_operators);
+    fputs(s, f);
+    fclose(f);
+    free(s);
+    mapping *m = mapping_new();
+    sluice_error e;
+    error_init(&e);
+    CHECK(mapping_from_json_file(m, path, &e) == 0);
+    CHECK(m->nrules == 1);
+    if (m->nrules == 1)
+        CHECK_STR(m->rules[0].where, path);
+    mapping_free(m);
+
+    /* malformed: the file, line and column in the message */
+    f = fopen(path, "w");
+    if (f) {
+        fputs("{\n  \"rules\": [\n    {\"rule-type\": \"selection\",}\n  ]\n}\n", f);
+        fclose(f);
+    }
+    m = mapping_new();
+    error_init(&e);
+    CHECK(mapping_from_json_file(m, path, &e) != 0);
+    char want[400];
+    snprintf(want, sizeof want, "%s:3:31: not valid JSON: string or '}' expected near '}'", path);
+    CHECK_STR(e.message, want);
+    mapping_free(m);
+
+    unlink(path);
+    m = mapping_new();
+    error_init(&e);
+    CHECK(mapping_from_json_file(m, path, &e) != 0);
+    snprintf(want, sizeof want, "cannot read the table mapping %s: No such file or directory",
+             path);
+    CHECK_STR(e.message, want);
+    mapping_free(m);
+    rmdir(dir);
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} groups[] = {
+    {"selection", test_selection}, {"transformation", test_transformation},
+    {"types", test_types},         {"settings", test_settings},
+    {"docs", test_docs},           {"errors", test_errors},
+    {"file", test_file},
+};
+
+int main(int argc, char **argv)
+{
+    int ran = 0;
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        if (argc > 1 && strcmp(argv[1], groups[g].name) != 0)
+            continue;
+        ran++;
+        groups[g].run();
+    }
+    if (!ran) {
+        fprintf(stderr, "unknown group \"%s\"\n", argv[1]);
+        return 2;
+    }
+    return unit_done();
+}
