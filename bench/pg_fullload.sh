@@ -81,7 +81,7 @@ for ds in $DATASETS; do
   eng=$(med_of "$ds" engine)
   for tool in copy-binary copy-text pgcopydb-data engine; do
     m=$(med_of "$ds" "$tool")
-    label=$tool; [ "$tool" = engine ] && label="**sluice** (full-load, text COPY)"
+    label=$tool; [ "$tool" = engine ] && label="**sluice** (full-load; binary COPY where both sides agree)"
     printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$ds" "$label" "$(n_ok "$ds" "$tool")" "$m" "$(minmax "$ds" "$tool")" \
       "$(awk -v r="$rows" -v s="$m" 'BEGIN { if (s+0 > 0) printf "%.0f", r/s; else print "-" }')" \
       "$(awk -v b="$bytes" -v s="$m" 'BEGIN { if (s+0 > 0) printf "%.1f", b/1e6/s; else print "-" }')" \
