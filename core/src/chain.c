@@ -4,11 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-sluice_status chain_open(transform_chain *c, loaded_plugin *const *plugins,
-                         void *const *configs, size_t n, const instance_env *env,
-                         sluice_error *err)
+#include "host.h"
+#include "report.h"
+
+sluice_status chain_open(transform_chain *c, const mapping *m,
+                         size_t (*format_position)(const sluice_position *, char *, size_t),
+                         loaded_plugin *const *plugins, void *const *configs, size_t n,
+                         const instance_env *env, sluice_error *err)
 {
     memset(c, 0, sizeof *c);
+    c->meta.format_position = format_position;
+    if (m && m->nrules) {
+        c->mapping = m;
+        if (!(c->planned = catalog_new()))
+            return error_set(err, SLUICE_FATAL, "out of memory");
+    }
     if (n == 0)
         return SLUICE_OK;
     c->steps = calloc(n, sizeof *c->steps);
@@ -29,9 +39,13 @@ void chain_close(transform_chain *c)
     for (size_t i = 0; i < c->nsteps; i++)
         instance_close(&c->steps[i]);
     free(c->steps);
+    for (uint32_t i = 0; c->plans && i < c->nids; i++)
+        table_plan_free(c->plans[i]);
+    free(c->plans);
     free(c->by_id);
     free(c->source_of);
     catalog_free(c->outputs);
+    catalog_free(c->planned);
     memset(c, 0, sizeof *c);
 }
 
@@ -46,18 +60,28 @@ static int ensure_ids(transform_chain *c, uint32_t id)
     const sluice_table **b = realloc(c->source_of, n * sizeof *b);
     if (b)
         c->source_of = b;
-    if (!a || !b)
+    table_plan **p = realloc(c->plans, n * sizeof *p);
+    if (p)
+        c->plans = p;
+    if (!a || !b || !p)
         return -1;
     memset(c->by_id + c->nids, 0, (n - c->nids) * sizeof *a);
     memset(c->source_of + c->nids, 0, (n - c->nids) * sizeof *b);
+    memset(c->plans + c->nids, 0, (n - c->nids) * sizeof *p);
     c->nids = n;
     return 0;
+}
+
+static void table_where(const sluice_table *t, char *where, size_t size)
+{
+    snprintf(where, size, "table \"%.*s.%.*s\"", (int)t->schema.len, t->schema.ptr,
+             (int)t->name.len, t->name.ptr);
 }
 
 sluice_status chain_table(transform_chain *c, const sluice_table *source,
                           const sluice_table **out, sluice_error *err)
 {
-    if (c->nsteps == 0) {
+    if (c->nsteps == 0 && !c->mapping) {
         *out = source;
         return SLUICE_OK;
     }
@@ -67,21 +91,62 @@ sluice_status chain_table(transform_chain *c, const sluice_table *source,
         *out = c->by_id[source->id];
         return SLUICE_OK;
     }
-    sluice_table *t = catalog_copy_table(c->outputs, source);
-    if (!t)
-        return error_set(err, SLUICE_FATAL, "out of memory");
-    char where[300];
-    snprintf(where, sizeof where, "table \"%.*s.%.*s\"", (int)source->schema.len,
-             source->schema.ptr, (int)source->name.len, source->name.ptr);
-    for (size_t i = 0; i < c->nsteps; i++) {
-        plugin_instance *step = &c->steps[i];
-        sluice_status st = INVOKE(step, transform, map_schema, where, err, step->handle, t, err);
-        if (st != SLUICE_OK)
-            return st;
+    const sluice_table *mapped = source;
+    if (c->mapping) { /* a new table, or a new version of it (schema change): plan again */
+        table_plan *p;
+        if (table_plan_build(c->mapping, c->planned, source, &p, err) != 0)
+            return SLUICE_FATAL;
+        table_plan_free(c->plans[source->id]);
+        c->plans[source->id] = p;
+        mapped = p->target;
     }
-    c->by_id[source->id] = t;
+    if (c->nsteps) {
+        sluice_table *t = catalog_copy_table(c->outputs, mapped);
+        if (!t)
+            return error_set(err, SLUICE_FATAL, "out of memory");
+        char where[300];
+        table_where(source, where, sizeof where);
+        for (size_t i = 0; i < c->nsteps; i++) {
+            plugin_instance *step = &c->steps[i];
+            sluice_status st =
+                INVOKE(step, transform, map_schema, where, err, step->handle, t, err);
+            if (st != SLUICE_OK)
+                return st;
+        }
+        mapped = t;
+    }
+    c->by_id[source->id] = mapped;
     c->source_of[source->id] = source;
-    *out = t;
+    *out = mapped;
+    return SLUICE_OK;
+}
+
+const table_plan *chain_plan(const transform_chain *c, const sluice_table *source)
+{
+    return c->mapping && source->id < c->nids ? c->plans[source->id] : NULL;
+}
+
+/* Runs the plans: filters, projections, added columns; events then name the
+   plans' target tables. */
+static sluice_status run_plans(transform_chain *c, sluice_batch *b, sluice_error *err)
+{
+    c->meta.snapshot = b->kind == SLUICE_BATCH_SNAPSHOT;
+    c->meta.filtered = (b->flags & SLUICE_BATCH_FILTERED) != 0;
+    for (uint32_t i = 0; i < b->nevents; i++) {
+        sluice_event *e = sluice_batch_event(b, i);
+        if (e->op == SLUICE_OP_BEGIN) { /* a transaction may span batches: keep it here */
+            c->meta.xid = e->xid;
+            c->meta.commit_time_us = e->commit_time_us;
+            c->meta.position = NULL;
+            continue;
+        }
+        if (!e->table || e->op == SLUICE_OP_SKIP)
+            continue;
+        if (plan_event(c->plans[e->table->id], b, e, &c->meta) != 0)
+            return error_set(err, SLUICE_FATAL, "out of memory");
+    }
+    if (b->table)
+        b->table = c->plans[b->table->id]->target;
     return SLUICE_OK;
 }
 
@@ -101,10 +166,12 @@ static sluice_status resolve_tables(transform_chain *c, sluice_batch *b, sluice_
 
 sluice_status chain_map(transform_chain *c, sluice_batch *b, sluice_error *err)
 {
-    if (c->nsteps == 0)
+    if (c->nsteps == 0 && !c->mapping)
         return SLUICE_OK;
-    /* map_schema runs before the table's first map_batch */
+    /* the plan and map_schema come before the table's first row */
     sluice_status st = resolve_tables(c, b, err);
+    if (st == SLUICE_OK && c->mapping)
+        st = run_plans(c, b, err);
     for (size_t i = 0; st == SLUICE_OK && i < c->nsteps; i++) {
         plugin_instance *step = &c->steps[i];
         st = INVOKE(step, transform, map_batch, NULL, err, step->handle, b, err);

@@ -21,6 +21,7 @@
 #include <lua.h>
 
 #include "lua_sandbox.h"
+#include "mapping_lua.h"
 #include "options.h"
 #include "report.h"
 
@@ -793,17 +794,58 @@ static void read_transforms(conv *c, lua_State *L)
     lua_pop(L, 1);
 }
 
-/* mappings: any table, kept in the state for the mapping engine. */
+static char *dir_of(const char *path);
+
+/* mappings = { rule, ... } (or one table_mappings_json "file"): read into rules. */
 static void read_mappings(conv *c, lua_State *L)
 {
+    int line = top_line(c, "mappings");
     int type = raw_field(L, 2, "mappings");
-    if (type == LUA_TTABLE) {
-        c->cfg->mappings_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* pops it */
+    if (type != LUA_TTABLE) {
+        if (type != LUA_TNIL)
+            problem(c, line, "Write mappings = { { rule = \"include\", schema = \"public\" }, ... }.",
+                    "\"mappings\" must be a table, not %s", type_phrase(L, -1));
+        lua_pop(L, 1);
         return;
     }
-    if (type != LUA_TNIL)
-        problem(c, top_line(c, "mappings"), NULL, "\"mappings\" must be a table, not %s",
-                type_phrase(L, -1));
+    int list = lua_gettop(L);
+    if (raw_field(L, list, "table_mappings_json") != LUA_TNIL) { /* one rule, not a list */
+        lua_pop(L, 1);
+        lua_createtable(L, 1, 0);
+        lua_pushvalue(L, list);
+        lua_rawseti(L, -2, 1);
+        lua_replace(L, list);
+    } else {
+        lua_pop(L, 1);
+    }
+    size_t n = lua_rawlen(L, list);
+    span sp = top_value_span(c, "mappings");
+    int *lines = calloc(n + 1, sizeof *lines);
+    c->cfg->mapping = mapping_new();
+    if (!lines || !c->cfg->mapping) {
+        free(lines);
+        luaL_error(L, "out of memory");
+    }
+    for (size_t k = 1; k <= n; k++) {
+        size_t at = list_item(&c->sc, sp, k);
+        lines[k - 1] = at < c->sc.n ? c->sc.t[at].line : line;
+    }
+    sluice_error err;
+    error_init(&err);
+    int bad_line = 0;
+    char *dir = dir_of(c->path);
+    if (mapping_from_lua(L, list, lines, c->path, dir ? dir : ".", c->cfg->mapping, &bad_line,
+                         &err) != 0) {
+        /* the message already names file and line: keep it whole */
+        if (problem(c, bad_line ? bad_line : line, err.hint[0] ? err.hint : NULL, "%s",
+                    err.message)) {
+            memmove(c->message, err.message, strlen(err.message) + 1);
+            if (err.detail[0])
+                problem_detail(c, err.detail);
+        }
+    }
+    free(dir);
+    free(lines);
     lua_pop(L, 1);
 }
 
@@ -862,7 +904,6 @@ static pipeline_config *config_new(const char *path)
     pipeline_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return NULL;
-    cfg->mappings_ref = LUA_NOREF;
     cfg->path = strdup(path);
     if (!cfg->path) {
         free(cfg);
@@ -927,12 +968,8 @@ pipeline_config *config_load(const char *path, sluice_error *err)
         config_free(cfg);
         return NULL;
     }
-    if (cfg->mappings_ref == LUA_NOREF) {
-        sandbox_close(cfg->lua); /* nothing left to run in it */
-        cfg->lua = NULL;
-    } else {
-        sandbox_budget_off(cfg->lua);
-    }
+    sandbox_close(cfg->lua); /* nothing left to run in it */
+    cfg->lua = NULL;
     return cfg;
 }
 
@@ -959,7 +996,8 @@ void config_free(pipeline_config *cfg)
         section_free(&cfg->transforms[i]);
     free(cfg->transforms);
     if (cfg->lua)
-        sandbox_close(cfg->lua); /* the mappings reference dies with it */
+        sandbox_close(cfg->lua);
+    mapping_free(cfg->mapping);
     free(cfg->path);
     free(cfg->name);
     free(cfg->mode);

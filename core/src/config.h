@@ -43,8 +43,8 @@ typedef struct pipeline_config {
     config_section *transforms;
     size_t ntransforms;
     config_section settings;  /* plugin is NULL; checked against the core's settings */
-    void *lua;          /* lua_State kept for mappings (issue: mappings), or NULL */
-    int mappings_ref;   /* registry reference of the mappings table, or LUA_NOREF */
+    void *lua;          /* the sandbox while loading; NULL after */
+    struct mapping *mapping; /* the mappings rules (mapping.h); NULL when there are none */
 } pipeline_config;
 
 /* Loads and checks the file's shape. On failure returns NULL and fills err

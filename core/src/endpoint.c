@@ -15,6 +15,7 @@ sluice_status instance_open(plugin_instance *pi, const loaded_plugin *p, const v
     pi->ctx.setting = env->setting;
     pi->ctx.setting_owner = env->setting_owner;
     pi->ctx.stats = env->stats;
+    pi->ctx.mapping = env->mapping;
     /* open has the same signature in every kind's vtable */
     sluice_status (*open)(const sluice_host *, sluice_context *, const void *, void **,
                           sluice_error *) =

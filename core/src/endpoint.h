@@ -28,6 +28,7 @@ typedef struct instance_env {
     void *setting_owner;
     stats *stats;
     int retry_limit;
+    const struct mapping *mapping; /* the pipeline's selection rules, or NULL */
 } instance_env;
 
 sluice_status instance_open(plugin_instance *pi, const loaded_plugin *p, const void *config,

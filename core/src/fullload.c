@@ -26,6 +26,7 @@ typedef struct load_table {
     uint32_t native_format; /* SLUICE_NATIVE_*: the form both sides agreed on (ABI 1.3) */
     atomic_uint chunks_done;
     atomic_int failed;
+    const table_plan *plan;   /* the mapping's plan (its filters go to the source), or NULL */
 } load_table;
 
 typedef struct load_work {
@@ -107,7 +108,10 @@ static void *reader_main(void *arg)
                               .index = w->chunk,
                               .count = lt->nchunks,
                               .bounds = {"", 0},
-                              .native_format = lt->native_format};
+                              .native_format = lt->native_format,
+                              .nfilters = lt->plan ? lt->plan->nfilters : 0,
+                              .filter_size = sizeof(sluice_filter),
+                              .filters = lt->plan ? lt->plan->filters : NULL};
         if (lt->chunks.count)
             chunk.bounds = lt->chunks.bounds[w->chunk];
         char where[300];
@@ -227,7 +231,8 @@ static void *writer_main(void *arg)
     int ok = instance_open(&sink, r->sink, r->sink_config, &r->env, &err) == SLUICE_OK;
     if (!ok)
         runner_fail(r, EXIT_TARGET, &err);
-    if (ok && chain_open(&chain, r->transforms, r->transform_configs, r->ntransforms, &r->env,
+    if (ok && chain_open(&chain, r->cfg->mapping, r->source->vt.source.position_format,
+                         r->transforms, r->transform_configs, r->ntransforms, &r->env,
                          &err) != SLUICE_OK) {
         runner_fail(r, EXIT_TRANSFORM, &err);
         chain_close(&chain);
@@ -308,12 +313,14 @@ static int plan_chunks(runner *r, load_table *lt, sluice_error *err)
 
 /*
  * Whether the table's values reach the sink as the source produced them, so a
- * native form may pass through: nothing in between rewrites them.
+ * native form may pass through: no transform plugin, and the mapping's plan
+ * neither adds nor retypes a column nor filters rows (the core's filters judge
+ * canonical values only).
  */
 static int values_untouched(const runner *r, const load_table *lt)
 {
-    (void)lt;
-    return r->ntransforms == 0;
+    return r->ntransforms == 0 &&
+           (!lt->plan || (lt->plan->values_untouched && lt->plan->nfilters == 0));
 }
 
 /*
@@ -391,6 +398,7 @@ static int plan_load(runner *r, load_plan *plan)
         plugin_instance *sink = &r->main_sink;
         const sluice_table *out;
         sluice_status st = chain_table(&r->main_chain, lt->table, &out, &err);
+        lt->plan = chain_plan(&r->main_chain, lt->table);
         if (st == SLUICE_OK)
             st = INVOKE(sink, sink, prepare_table, where, &err, sink->handle, out, mode, &err);
         if (st != SLUICE_OK)

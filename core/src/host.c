@@ -4,6 +4,7 @@
  * batches with their arenas, and chunk lists.
  */
 #include "host.h"
+#include "mapping.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -223,9 +224,9 @@ static int host_index_add(sluice_table *t, sluice_str name, sluice_str method, u
     return 0;
 }
 
-sluice_table *catalog_copy_table(sluice_catalog *c, const sluice_table *src)
+sluice_table *catalog_new_shape(sluice_catalog *c, const sluice_table *src, uint32_t ncolumns)
 {
-    sluice_table *t = table_new(c, src->ncolumns);
+    sluice_table *t = table_new(c, ncolumns);
     if (!t)
         return NULL;
     arena *a = BOX_OF(t)->strings;
@@ -234,6 +235,15 @@ sluice_table *catalog_copy_table(sluice_catalog *c, const sluice_table *src)
     t->name = copy_str(a, src->name);
     t->source_id = src->source_id;
     t->estimated_rows = src->estimated_rows;
+    return t;
+}
+
+sluice_table *catalog_copy_table(sluice_catalog *c, const sluice_table *src)
+{
+    sluice_table *t = catalog_new_shape(c, src, src->ncolumns);
+    if (!t)
+        return NULL;
+    arena *a = BOX_OF(t)->strings;
     for (uint32_t i = 0; i < src->ncolumns; i++) {
         const sluice_column *from = sluice_table_column(src, i);
         sluice_column *to = sluice_table_column(t, i);
@@ -378,6 +388,11 @@ void chunk_list_free(sluice_chunk_list *l)
 
 /* ---- the table ---- */
 
+static int host_table_selected(sluice_context *ctx, sluice_str schema, sluice_str name)
+{
+    return mapping_selects(ctx ? ctx->mapping : NULL, schema, name);
+}
+
 static const sluice_host host_table = {
     .header = SLUICE_HEADER_INIT(sluice_host),
     .log = host_log,
@@ -398,6 +413,7 @@ static const sluice_host host_table = {
     .chunk_add = host_chunk_add,
     .index_add = host_index_add,
     .sequence_add = sequence_list_add,
+    .table_selected = host_table_selected,
 };
 
 const sluice_host *host_api(void) { return &host_table; }

@@ -20,6 +20,7 @@ struct sluice_context {
     const char *(*setting)(void *owner, const char *name); /* pipeline settings lookup */
     void *setting_owner;
     stats *stats;               /* plugin counters go here; may be NULL */
+    const struct mapping *mapping; /* selection rules for table_selected; NULL: all */
 };
 
 /* ---- the catalog: tables discovered by a source ---- */
@@ -35,6 +36,9 @@ sluice_catalog *catalog_new(void);
 void catalog_free(sluice_catalog *c);
 /* A deep copy of a table (for a transform's output schema); freed with the catalog. */
 sluice_table *catalog_copy_table(sluice_catalog *c, const sluice_table *t);
+/* A table with t's id, names and estimates but ncolumns unset columns and no indexes
+   (a mapping plan's output, filled with the host API's column_set and index_add). */
+sluice_table *catalog_new_shape(sluice_catalog *c, const sluice_table *t, uint32_t ncolumns);
 
 /* ---- batches ---- */
 /* A batch is full at `capacity` events or once its values use about byte_budget bytes. */

@@ -496,11 +496,23 @@ static void open_libraries(lua_State *L)
     lua_pop(L, 1);
 }
 
+/* table_mappings_json "file.json": a mappings entry that loads an AWS DMS
+   table-mapping document (read by the mapping engine, relative to the file). */
+static int lua_table_mappings_json(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, path);
+    lua_setfield(L, -2, "table_mappings_json");
+    return 1;
+}
+
 static void add_helpers(lua_State *L)
 {
     make_secret_metatable(L);
     lua_register(L, "env", lua_env);
     lua_register(L, "file", lua_file);
+    lua_register(L, "table_mappings_json", lua_table_mappings_json);
     lua_register(L, "print", lua_print);
     lua_register(L, "setmetatable", safe_setmetatable);
 }

@@ -14,6 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host.h"
+#include "mapping.h"
+#include "mapping_plan.h"
 #include "options.h"
 #include "status.h"
 
@@ -218,6 +221,9 @@ static int discover(runner *r, sluice_error *err)
         return error_set(err, SLUICE_FATAL, "out of memory"), -1;
     for (uint32_t id = 0; id < r->nids; id++) {
         const sluice_table *t = r->catalog->tables[id];
+        r->stat_of_id[id] = -1;
+        if (!mapping_selects(r->cfg->mapping, t->schema, t->name))
+            continue; /* a source before ABI 1.3 offers every table */
         r->stat_of_id[id] = (int32_t)r->ntables;
         r->tables[r->ntables++] = t;
         stats_add_table(r->stats, t->schema.ptr, t->schema.len, t->name.ptr, t->name.len,
@@ -227,8 +233,16 @@ static int discover(runner *r, sluice_error *err)
                r->ntables);
     if (r->ntables == 0) {
         error_set(err, SLUICE_FATAL, "no tables to move");
-        error_detail(err, "Source plugin \"%s\" reported no tables.", r->source->info.name);
-        error_hint(err, "Check the source's options (database, schemas).");
+        if (r->cfg->mapping && r->cfg->mapping->has_selection) {
+            error_detail(err, "The selection rules of the mappings select none of the %u "
+                              "tables source plugin \"%s\" offers.",
+                         r->nids, r->source->info.name);
+            error_hint(err, "Check the schema and table patterns of the include rules "
+                            "(names are case-sensitive; %% matches any run of characters).");
+        } else {
+            error_detail(err, "Source plugin \"%s\" reported no tables.", r->source->info.name);
+            error_hint(err, "Check the source's options (database, schemas).");
+        }
         return -1;
     }
     return 0;
@@ -236,14 +250,6 @@ static int discover(runner *r, sluice_error *err)
 
 int runner_setup_plugins(runner *r, const run_options *opts, sluice_error *err)
 {
-    if (r->cfg->mappings_ref > 0) {
-        error_set(err, SLUICE_FATAL, "%s: the mappings key is not supported by this build",
-                  r->cfg->path);
-        error_detail(err, "Table selection and mapping rules are not applied yet, and sluice "
-                          "will not ignore rules it was given.");
-        error_hint(err, "Remove the mappings key; every table the source offers is moved.");
-        return EXIT_CONFIG;
-    }
     if (load_settings(r, err) != 0)
         return EXIT_CONFIG;
     r->plugin_dirs = loader_search_path(r->set.plugin_path);
@@ -269,8 +275,32 @@ int runner_setup_plugins(runner *r, const run_options *opts, sluice_error *err)
         return EXIT_CONFIG;
     if (open_state(r, opts, err) != 0)
         return EXIT_STATE;
-    r->env = (instance_env){&r->stop, settings_lookup, r->cfg, r->stats, (int)r->set.retry_limit};
+    r->env = (instance_env){.cancel_flag = &r->stop,
+                            .setting = settings_lookup,
+                            .setting_owner = r->cfg,
+                            .stats = r->stats,
+                            .retry_limit = (int)r->set.retry_limit,
+                            .mapping = r->cfg->mapping};
     return 0;
+}
+
+/* Every selected table's mapping plan, before anything is created: a rule that
+   cannot apply to a table is a configuration error, not a table failure. */
+static int check_plans(runner *r, sluice_error *err)
+{
+    if (!r->cfg->mapping)
+        return 0;
+    sluice_catalog *scratch = catalog_new();
+    if (!scratch)
+        return error_set(err, SLUICE_FATAL, "out of memory"), EXIT_CONFIG;
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < r->ntables; i++) {
+        table_plan *p;
+        rc = table_plan_build(r->cfg->mapping, scratch, r->tables[i], &p, err) ? EXIT_CONFIG : 0;
+        table_plan_free(p);
+    }
+    catalog_free(scratch);
+    return rc;
 }
 
 static int setup(runner *r, const run_options *opts, sluice_error *err)
@@ -284,10 +314,11 @@ static int setup(runner *r, const run_options *opts, sluice_error *err)
         return EXIT_SOURCE;
     if (instance_open(&r->main_sink, r->sink, r->sink_config, &r->env, err) != SLUICE_OK)
         return EXIT_TARGET;
-    if (chain_open(&r->main_chain, r->transforms, r->transform_configs, r->ntransforms, &r->env,
+    if (chain_open(&r->main_chain, r->cfg->mapping, r->source->vt.source.position_format,
+                   r->transforms, r->transform_configs, r->ntransforms, &r->env,
                    err) != SLUICE_OK)
         return EXIT_TRANSFORM;
-    return 0;
+    return check_plans(r, err);
 }
 
 /* ---- the status thread ---- */

@@ -234,6 +234,15 @@ static void free_tables(pgsrc *s)
     s->ntables = 0;
 }
 
+/* The pipeline's selection rules (ABI 1.3); an older core selects afterwards. */
+static int selected(pgsrc *s, const char *schema, const char *name)
+{
+    if (!SLUICE_HAS(s->host, sluice_host, table_selected))
+        return 1;
+    return s->host->table_selected(s->ctx, (sluice_str){schema, strlen(schema)},
+                                   (sluice_str){name, strlen(name)});
+}
+
 static sluice_status add_tables(pgsrc *s, sluice_catalog *catalog, PGresult *tabs,
                                 PGresult *cols, sluice_error *err)
 {
@@ -250,6 +259,8 @@ static sluice_status add_tables(pgsrc *s, sluice_catalog *catalog, PGresult *tab
             c++;
         if (c == first) /* a table without columns has nothing to move */
             continue;
+        if (!selected(s, PQgetvalue(tabs, r, 1), PQgetvalue(tabs, r, 2)))
+            continue; /* not in the catalog, so neither in the publication */
         st = add_table(s, catalog, tabs, r, cols, first, c - first, &tc, err);
     }
     free(tc.items);

@@ -18,6 +18,7 @@
 #include <lua.h>
 
 #include "config.h"
+#include "mapping.h"
 #include "options.h"
 #include "report.h"
 #include "secret.h"
@@ -227,7 +228,8 @@ static void test_sections(void)
            "pipeline.lua:3: \"settings\" must be a table, not an integer", "",
            "Write settings = { ... }.");
     EXPECT("return {\n  " MINIMAL ",\n  mappings = \"all\",\n}\n",
-           "pipeline.lua:3: \"mappings\" must be a table, not a string", "", "");
+           "pipeline.lua:3: \"mappings\" must be a table, not a string", "",
+           "Write mappings = { { rule = \"include\", schema = \"public\" }, ... }.");
     EXPECT("return {\n  " MINIMAL ",\n  name = \"../etc\",\n}\n",
            "pipeline.lua:3: invalid pipeline name: \"../etc\"", NULL, "");
     EXPECT("return {\n  " MINIMAL ",\n  name = 7,\n}\n",
@@ -284,7 +286,7 @@ static void test_good_config(void)
     }
     CHECK(cfg->settings.plugin == NULL && cfg->settings.line == 14 && cfg->settings.nvalues == 2);
     CHECK_STR(config_find(&cfg->settings, "StateDir")->text, "/tmp/s");
-    CHECK(cfg->lua == NULL && cfg->mappings_ref == LUA_NOREF);
+    CHECK(cfg->lua == NULL && cfg->mapping == NULL);
     config_free(cfg);
 
     cfg = LOAD_OK("return { " MINIMAL ", name = \"orders-to-dw\" }\n");
@@ -304,16 +306,26 @@ static void test_good_config(void)
 static void test_mappings(void)
 {
     pipeline_config *cfg = LOAD_OK("return {\n  " MINIMAL ",\n"
-                                   "  mappings = { rename = { orders = \"orders_v2\" } },\n}\n");
+                                   "  mappings = {\n"
+                                   "    { rule = \"include\", schema = \"public\", table = \"o%\",\n"
+                                   "      filters = { { column = \"n\", between = { 1, 9 } } } },\n"
+                                   "    { rule = \"rename\", schema = \"public\", table = \"orders\","
+                                   " value = \"orders_v2\" },\n"
+                                   "  },\n}\n");
     if (!cfg)
         return;
-    CHECK(cfg->lua != NULL && cfg->mappings_ref != LUA_NOREF);
-    lua_State *L = cfg->lua;
-    CHECK(lua_rawgeti(L, LUA_REGISTRYINDEX, cfg->mappings_ref) == LUA_TTABLE);
-    CHECK(lua_getfield(L, -1, "rename") == LUA_TTABLE);
-    CHECK(lua_getfield(L, -1, "orders") == LUA_TSTRING);
-    CHECK_STR(lua_tostring(L, -1), "orders_v2");
-    lua_pop(L, 3);
+    CHECK(cfg->lua == NULL && cfg->mapping && cfg->mapping->nrules == 2);
+    if (cfg->mapping && cfg->mapping->nrules == 2) {
+        const map_rule *r = &cfg->mapping->rules[0];
+        CHECK(r->kind == MAP_RULE_SELECTION && r->u.sel.action == MAP_INCLUDE);
+        CHECK(strstr(r->where, "pipeline.lua:4") != NULL);
+        CHECK(r->u.sel.nfilters == 1 && r->u.sel.filters[0].conditions[0].op == SLUICE_FILTER_BETWEEN);
+        CHECK_STR(r->u.sel.filters[0].conditions[0].values[1], "9");
+        r = &cfg->mapping->rules[1];
+        CHECK(r->kind == MAP_RULE_TRANSFORMATION && r->u.tr.action == MAP_RENAME &&
+              r->u.tr.target == MAP_TARGET_TABLE);
+        CHECK_STR(r->u.tr.value, "orders_v2");
+    }
     config_free(cfg);
 }
 
@@ -943,7 +955,7 @@ static void test_example(void)
     CHECK(v && v->secret && strcmp(v->text, ENV_SECRET) == 0);
     CHECK(cfg->ntransforms == 1);
     CHECK(config_find(&cfg->settings, "MaxFullLoadSubTasks") != NULL);
-    CHECK(cfg->lua == NULL && cfg->mappings_ref == LUA_NOREF);
+    CHECK(cfg->lua == NULL && cfg->mapping == NULL);
     config_free(cfg);
 }
 

@@ -34,7 +34,7 @@ static const char *setting(void *owner, const char *name)
     return strcmp(name, "mode") == 0 ? mode_setting : NULL;
 }
 
-static sluice_context ctx = {"source-pg", "source", NULL, setting, NULL, NULL};
+static sluice_context ctx = {.plugin_name = "source-pg", .kind_name = "source", .setting = setting};
 
 static void *open_source(const char *publication)
 {

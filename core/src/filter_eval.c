@@ -1,0 +1,163 @@
+/*
+ * Row filters evaluated in C, on canonical values: numbers compare as exact
+ * decimals (a 40-digit numeric compares right), booleans by truth, anything
+ * else byte by byte (text in C collation; dates and timestamps in their ISO
+ * canonical form sort the same way).
+ */
+#include "filter_eval.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is_numeric(uint32_t type)
+{
+    return (type >= SLUICE_TYPE_INT16 && type <= SLUICE_TYPE_DECIMAL);
+}
+
+/* A plain decimal: optional sign, digits, optional fraction. */
+static int plain_decimal(const char *s, size_t n)
+{
+    size_t i = 0, digits = 0;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        i++;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+        digits++;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+            digits++;
+    return i == n && digits > 0;
+}
+
+/* Compares two non-negative plain decimals without sign. */
+static int cmp_magnitude(const char *a, size_t an, const char *b, size_t bn)
+{
+    while (an && *a == '0') /* "007" is 7, "0.5" is .5 */
+        a++, an--;
+    while (bn && *b == '0')
+        b++, bn--;
+    const char *ad = memchr(a, '.', an), *bd = memchr(b, '.', bn);
+    size_t ai = ad ? (size_t)(ad - a) : an, bi = bd ? (size_t)(bd - b) : bn;
+    if (ai != bi)
+        return ai < bi ? -1 : 1;
+    int c = memcmp(a, b, ai);
+    if (c)
+        return c < 0 ? -1 : 1;
+    const char *af = ad ? ad + 1 : "", *bf = bd ? bd + 1 : "";
+    size_t afn = ad ? an - ai - 1 : 0, bfn = bd ? bn - bi - 1 : 0;
+    for (size_t i = 0; i < afn || i < bfn; i++) {
+        char x = i < afn ? af[i] : '0', y = i < bfn ? bf[i] : '0';
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+
+static int is_zero(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= '1' && s[i] <= '9')
+            return 0;
+    return 1;
+}
+
+static int cmp_decimal(const char *a, size_t an, const char *b, size_t bn)
+{
+    int aneg = an && a[0] == '-' && !is_zero(a, an), bneg = bn && b[0] == '-' && !is_zero(b, bn);
+    if (an && (a[0] == '-' || a[0] == '+'))
+        a++, an--;
+    if (bn && (b[0] == '-' || b[0] == '+'))
+        b++, bn--;
+    if (aneg != bneg)
+        return aneg ? -1 : 1;
+    int c = cmp_magnitude(a, an, b, bn);
+    return aneg ? -c : c;
+}
+
+static int cmp_double(const char *a, size_t an, const char *b, size_t bn)
+{
+    char x[64], y[64];
+    snprintf(x, sizeof x, "%.*s", (int)an, a);
+    snprintf(y, sizeof y, "%.*s", (int)bn, b);
+    double p = strtod(x, NULL), q = strtod(y, NULL);
+    return p < q ? -1 : p > q ? 1 : 0;
+}
+
+static int truth(const char *s, size_t n)
+{
+    return n && (s[0] == 't' || s[0] == 'T' || s[0] == '1' || s[0] == 'y' || s[0] == 'Y');
+}
+
+static int compare(uint32_t type, const char *v, size_t vn, sluice_str lit)
+{
+    if (is_numeric(type)) {
+        if (plain_decimal(v, vn) && plain_decimal(lit.ptr, lit.len))
+            return cmp_decimal(v, vn, lit.ptr, lit.len);
+        return cmp_double(v, vn, lit.ptr, lit.len);
+    }
+    if (type == SLUICE_TYPE_BOOL)
+        return truth(v, vn) - truth(lit.ptr, lit.len);
+    size_t n = vn < lit.len ? vn : lit.len;
+    int c = memcmp(v, lit.ptr, n);
+    if (c)
+        return c < 0 ? -1 : 1;
+    return vn < lit.len ? -1 : vn > lit.len ? 1 : 0;
+}
+
+static int condition_holds(const sluice_filter *f, uint32_t type, const sluice_value *v)
+{
+    if (v->kind == SLUICE_VALUE_NULL)
+        return f->op == SLUICE_FILTER_NULL;
+    if (f->op == SLUICE_FILTER_NULL)
+        return 0;
+    if (f->op == SLUICE_FILTER_NOT_NULL)
+        return 1;
+    char num[24];
+    const char *s = v->u.bytes;
+    size_t n = v->len;
+    if (v->kind == SLUICE_VALUE_INT) {
+        n = (size_t)snprintf(num, sizeof num, "%" PRId64, v->u.i);
+        s = num;
+    }
+    switch (f->op) {
+    case SLUICE_FILTER_EQ: return compare(type, s, n, f->values[0]) == 0;
+    case SLUICE_FILTER_NE: return compare(type, s, n, f->values[0]) != 0;
+    case SLUICE_FILTER_LT: return compare(type, s, n, f->values[0]) < 0;
+    case SLUICE_FILTER_LE: return compare(type, s, n, f->values[0]) <= 0;
+    case SLUICE_FILTER_GT: return compare(type, s, n, f->values[0]) > 0;
+    case SLUICE_FILTER_GE: return compare(type, s, n, f->values[0]) >= 0;
+    case SLUICE_FILTER_BETWEEN:
+        return compare(type, s, n, f->values[0]) >= 0 && compare(type, s, n, f->values[1]) <= 0;
+    case SLUICE_FILTER_IN:
+        for (uint32_t i = 0; i < f->nvalues; i++)
+            if (compare(type, s, n, f->values[i]) == 0)
+                return 1;
+        return 0;
+    default: return 0;
+    }
+}
+
+int filter_row(const sluice_filter *filters, uint32_t n, const sluice_table *t,
+               const sluice_value *row, int keys_only)
+{
+    /* groups are AND-ed: a group fails when none of its conditions holds */
+    for (uint32_t i = 0; i < n;) {
+        uint32_t group = filters[i].group, j = i;
+        int holds = 0, unknown = 0;
+        for (; j < n && filters[j].group == group; j++) {
+            const sluice_filter *f = &filters[j];
+            const sluice_column *col = sluice_table_column(t, f->column);
+            const sluice_value *v = &row[f->column];
+            if (v->kind == SLUICE_VALUE_UNCHANGED || v->kind == SLUICE_VALUE_NATIVE ||
+                (keys_only && !(col->flags & (SLUICE_COLUMN_KEY | SLUICE_COLUMN_REPLICA_IDENTITY))))
+                unknown = 1; /* the source did not send it: cannot judge, let it pass */
+            else if (condition_holds(f, col->type, v))
+                holds = 1;
+        }
+        if (!holds && !unknown)
+            return 0;
+        i = j;
+    }
+    return 1;
+}

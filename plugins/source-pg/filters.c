@@ -1,0 +1,69 @@
+/*
+ * The pipeline's row filters (sluice_chunk filters, ABI 1.3) as SQL for the
+ * full-load query, so filtered-out rows never leave the server. Values are
+ * literals cast by PostgreSQL to the column's type ('10' < numeric column
+ * compares as numbers), as a WHERE clause typed by hand would.
+ */
+#include <string.h>
+
+#include "source_pg.h"
+
+static void literal(pg_buf *b, sluice_str v)
+{
+    pg_buf_add(b, "'", 1);
+    for (size_t i = 0; i < v.len; i++) /* standard_conforming_strings: only ' is special */
+        pg_buf_add(b, v.ptr[i] == '\'' ? "''" : &v.ptr[i], v.ptr[i] == '\'' ? 2 : 1);
+    pg_buf_add(b, "'", 1);
+}
+
+static void condition(pg_buf *b, const sluice_table *t, const sluice_filter *f)
+{
+    static const char *const ops[] = {
+        [SLUICE_FILTER_EQ] = " = ",  [SLUICE_FILTER_NE] = " <> ", [SLUICE_FILTER_LT] = " < ",
+        [SLUICE_FILTER_LE] = " <= ", [SLUICE_FILTER_GT] = " > ",  [SLUICE_FILTER_GE] = " >= ",
+    };
+    const sluice_column *col = sluice_table_column(t, f->column);
+    pg_buf_ident(b, col->name.ptr, col->name.len);
+    switch (f->op) {
+    case SLUICE_FILTER_NULL: pg_buf_addf(b, " IS NULL"); break;
+    case SLUICE_FILTER_NOT_NULL: pg_buf_addf(b, " IS NOT NULL"); break;
+    case SLUICE_FILTER_BETWEEN:
+        pg_buf_addf(b, " BETWEEN ");
+        literal(b, f->values[0]);
+        pg_buf_addf(b, " AND ");
+        literal(b, f->values[1]);
+        break;
+    case SLUICE_FILTER_IN:
+        pg_buf_addf(b, " IN (");
+        for (uint32_t i = 0; i < f->nvalues; i++) {
+            if (i)
+                pg_buf_add(b, ", ", 2);
+            literal(b, f->values[i]);
+        }
+        pg_buf_add(b, ")", 1);
+        break;
+    default:
+        pg_buf_addf(b, "%s", ops[f->op]);
+        literal(b, f->values[0]);
+        break;
+    }
+}
+
+int pg_filter_sql(pg_buf *b, const sluice_chunk *chunk, int first)
+{
+    uint32_t n;
+    if (!sluice_chunk_filters(chunk, &n) || n == 0)
+        return 0;
+    for (uint32_t i = 0; i < n;) { /* groups AND-ed, conditions of a group OR-ed */
+        uint32_t group = sluice_filter_at(chunk, i)->group;
+        pg_buf_addf(b, "%s(", first ? " WHERE " : " AND ");
+        first = 0;
+        for (uint32_t j = i; i < n && sluice_filter_at(chunk, i)->group == group; i++) {
+            if (i > j)
+                pg_buf_addf(b, " OR ");
+            condition(b, chunk->table, sluice_filter_at(chunk, i));
+        }
+        pg_buf_add(b, ")", 1);
+    }
+    return 1;
+}

@@ -1,0 +1,298 @@
+/*
+ * The mapping engine below the parsers: wildcard matching, selection order,
+ * row filters on canonical values, table plans (names, projection, types,
+ * added columns, keys) and plan_event on real batches of the core.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter_eval.h"
+#include "host.h"
+#include "mapping.h"
+#include "mapping_plan.h"
+#include "plan_exec.h"
+#include "report.h"
+
+#include "../unit.h"
+
+#define S(lit) ((sluice_str){lit, sizeof(lit) - 1})
+
+static map_rule *selection(mapping *m, map_select_action a, const char *schema, const char *table)
+{
+    map_rule *r = mapping_add(m, MAP_RULE_SELECTION, "t", "test");
+    r->u.sel.action = a;
+    r->u.sel.schema = strdup(schema);
+    r->u.sel.table = strdup(table);
+    return r;
+}
+
+static map_transform *transform(mapping *m, map_action a, map_target target, const char *schema,
+                                const char *table, const char *column, const char *value)
+{
+    map_rule *r = mapping_add(m, MAP_RULE_TRANSFORMATION, "t", "test");
+    map_transform *t = &r->u.tr;
+    t->action = a;
+    t->target = target;
+    t->schema = schema ? strdup(schema) : NULL;
+    t->table = table ? strdup(table) : NULL;
+    t->column = column ? strdup(column) : NULL;
+    t->value = value ? strdup(value) : NULL;
+    return t;
+}
+
+static void add_filter(map_rule *r, const char *column, sluice_filter_op op, const char *v1,
+                       const char *v2)
+{
+    map_selection *s = &r->u.sel;
+    s->filters = realloc(s->filters, (s->nfilters + 1) * sizeof *s->filters);
+    map_filter *f = &s->filters[s->nfilters++];
+    f->column = strdup(column);
+    f->nconditions = 1;
+    f->conditions = calloc(1, sizeof *f->conditions);
+    f->conditions[0].op = op;
+    f->conditions[0].values = calloc(2, sizeof(char *));
+    if (v1)
+        f->conditions[0].values[f->conditions[0].nvalues++] = strdup(v1);
+    if (v2)
+        f->conditions[0].values[f->conditions[0].nvalues++] = strdup(v2);
+}
+
+static void test_like(void)
+{
+    CHECK(mapping_like("%", "anything", 8));
+    CHECK(mapping_like("ord%", "orders", 6));
+    CHECK(!mapping_like("ord%", "xorders", 7));
+    CHECK(mapping_like("%_log", "audit_log", 9));
+    CHECK(mapping_like("o_d%s", "orders", 6));
+    CHECK(!mapping_like("orders", "order", 5));
+    CHECK(mapping_like("%a%b%", "xxaxxbxx", 8));
+    CHECK(!mapping_like("%a%b%", "xxbxxaxx", 8));
+    CHECK(mapping_like("", "", 0));
+}
+
+static void test_selection_order(void)
+{
+    mapping *m = mapping_new();
+    CHECK(mapping_selects(m, S("any"), S("thing"))); /* no selection rule: all */
+    selection(m, MAP_INCLUDE, "sales", "%");
+    selection(m, MAP_EXCLUDE, "sales", "tmp%");
+    selection(m, MAP_INCLUDE, "sales", "tmp_keep");
+    CHECK(mapping_selects(m, S("sales"), S("orders")));
+    CHECK(!mapping_selects(m, S("sales"), S("tmp_x")));
+    CHECK(mapping_selects(m, S("sales"), S("tmp_keep")));
+    CHECK(!mapping_selects(m, S("hr"), S("people"))); /* no rule matches: not moved */
+    mapping_free(m);
+}
+
+static sluice_value text(const char *s)
+{
+    return (sluice_value){.kind = SLUICE_VALUE_TEXT, .len = (uint32_t)strlen(s), .u.bytes = s};
+}
+
+static void test_filters(void)
+{
+    sluice_catalog *cat = catalog_new();
+    const sluice_host *h = host_api();
+    sluice_table *t = h->table_add(cat, S("s"), S("t"), 3);
+    h->column_set(t, 0, S("id"), S("int"), SLUICE_TYPE_INT32, SLUICE_COLUMN_KEY);
+    h->column_set(t, 1, S("amount"), S("numeric"), SLUICE_TYPE_DECIMAL, SLUICE_COLUMN_NULLABLE);
+    h->column_set(t, 2, S("region"), S("text"), SLUICE_TYPE_TEXT, SLUICE_COLUMN_NULLABLE);
+    sluice_str lo = S("10.5"), hi = S("1000000000000000000000000000000.25"), eu = S("EU"),
+               apac = S("APAC");
+    sluice_str between[] = {lo, hi}, in[] = {eu, apac};
+    sluice_filter f[] = {
+        {.column = 1, .op = SLUICE_FILTER_BETWEEN, .group = 0, .nvalues = 2, .values = between},
+        {.column = 2, .op = SLUICE_FILTER_IN, .group = 1, .nvalues = 2, .values = in},
+        {.column = 2, .op = SLUICE_FILTER_NULL, .group = 1},
+    };
+    sluice_value row[3] = {{.kind = SLUICE_VALUE_INT, .u.i = 1}, text("10.50"), text("EU")};
+    CHECK(filter_row(f, 3, t, row, 0));
+    row[1] = text("10.49999999999999999999999");
+    CHECK(!filter_row(f, 3, t, row, 0)); /* exact, not a double's rounding */
+    row[1] = text("1000000000000000000000000000000.2500");
+    CHECK(filter_row(f, 3, t, row, 0));
+    row[1] = text("1000000000000000000000000000000.2501");
+    CHECK(!filter_row(f, 3, t, row, 0));
+    row[1] = text("0011");
+    row[2] = (sluice_value){.kind = SLUICE_VALUE_NULL};
+    CHECK(filter_row(f, 3, t, row, 0)); /* group 1: region IS NULL holds */
+    row[2] = text("US");
+    CHECK(!filter_row(f, 3, t, row, 0));
+    CHECK(filter_row(f, 3, t, row, 1)); /* keys only: region cannot be judged on a delete */
+    row[2] = (sluice_value){.kind = SLUICE_VALUE_UNCHANGED};
+    CHECK(filter_row(f, 3, t, row, 0));
+    row[1] = text("-20");
+    row[2] = text("EU");
+    CHECK(!filter_row(f, 3, t, row, 0));
+    sluice_str zero = S("0");
+    sluice_filter gt0 = {.column = 1, .op = SLUICE_FILTER_GT, .nvalues = 1, .values = &zero};
+    row[1] = text("-0.000");
+    CHECK(!filter_row(&gt0, 1, t, row, 0));
+    row[1] = text("0.001");
+    CHECK(filter_row(&gt0, 1, t, row, 0));
+    catalog_free(cat);
+}
+
+static sluice_table *orders(sluice_catalog *cat)
+{
+    const sluice_host *h = host_api();
+    sluice_table *t = h->table_add(cat, S("sales"), S("Orders"), 4);
+    h->column_set(t, 0, S("Id"), S("integer"), SLUICE_TYPE_INT32, SLUICE_COLUMN_KEY);
+    h->column_set(t, 1, S("Region"), S("text"), SLUICE_TYPE_TEXT, SLUICE_COLUMN_NULLABLE);
+    h->column_set(t, 2, S("amount"), S("numeric(12,2)"), SLUICE_TYPE_DECIMAL,
+                  SLUICE_COLUMN_NULLABLE);
+    h->column_set(t, 3, S("secret"), S("text"), SLUICE_TYPE_TEXT, SLUICE_COLUMN_NULLABLE);
+    sluice_str cols[] = {S("Region")}, two[] = {S("Region"), S("secret")};
+    h->index_add(t, S("ix_region"), S("btree"), 0, cols, 1, S("CREATE INDEX ..."));
+    h->index_add(t, S("ix_two"), S("btree"), 0, two, 2, S("CREATE INDEX ..."));
+    return t;
+}
+
+static const char *col_name(const sluice_table *t, uint32_t i)
+{
+    static char buf[4][64];
+    const sluice_column *c = sluice_table_column(t, i);
+    snprintf(buf[i % 4], sizeof buf[0], "%.*s", (int)c->name.len, c->name.ptr);
+    return buf[i % 4];
+}
+
+static void test_plan(void)
+{
+    sluice_catalog *src = catalog_new(), *out = catalog_new();
+    sluice_table *t = orders(src);
+    mapping *m = mapping_new();
+    transform(m, MAP_RENAME, MAP_TARGET_SCHEMA, "sales", NULL, NULL, "shop");
+    transform(m, MAP_TO_LOWERCASE, MAP_TARGET_TABLE, "%", "%", NULL, NULL);
+    transform(m, MAP_ADD_PREFIX, MAP_TARGET_TABLE, "sales", "Ord%", NULL, "t_");
+    transform(m, MAP_TO_LOWERCASE, MAP_TARGET_COLUMN, "%", "%", "%", NULL);
+    transform(m, MAP_REMOVE_COLUMN, MAP_TARGET_COLUMN, "sales", "Orders", "secret", NULL);
+    map_transform *ct =
+        transform(m, MAP_CHANGE_DATA_TYPE, MAP_TARGET_COLUMN, "sales", "Orders", "amount", NULL);
+    ct->data_type = strdup("numeric(20,4)");
+    map_transform *add =
+        transform(m, MAP_ADD_COLUMN, MAP_TARGET_COLUMN, "sales", "Orders", "op", NULL);
+    add->data_type = strdup("text");
+    char why[200];
+    CHECK(mapping_term_parse("$AR_H_OPERATION || '/' || $Region || 'it''s'", &add->terms,
+                             &add->nterms, why, sizeof why) == 0);
+    map_rule *sel = selection(m, MAP_INCLUDE, "sales", "%");
+    add_filter(sel, "Region", SLUICE_FILTER_EQ, "EU", NULL);
+
+    table_plan *p;
+    sluice_error err;
+    error_init(&err);
+    CHECK(table_plan_build(m, out, t, &p, &err) == 0);
+    if (!p) {
+        fprintf(stderr, "%s\n", err.message);
+        return;
+    }
+    CHECK(p->target->schema.len == 4 && memcmp(p->target->schema.ptr, "shop", 4) == 0);
+    CHECK(p->target->name.len == 8 && memcmp(p->target->name.ptr, "t_orders", 8) == 0);
+    CHECK(p->target->ncolumns == 4 && !p->passthrough && !p->values_untouched);
+    CHECK_STR(col_name(p->target, 0), "id");
+    CHECK_STR(col_name(p->target, 1), "region");
+    CHECK_STR(col_name(p->target, 2), "amount");
+    CHECK_STR(col_name(p->target, 3), "op");
+    const sluice_column *amount = sluice_table_column(p->target, 2);
+    CHECK(amount->type == SLUICE_TYPE_DECIMAL && amount->precision == 20 && amount->scale == 4);
+    CHECK(sluice_table_column(p->target, 0)->flags & SLUICE_COLUMN_KEY);
+    /* ix_two names the removed column; ix_region survives under the new column name */
+    CHECK(sluice_table_nindexes(p->target) == 1);
+    if (sluice_table_nindexes(p->target) == 1) {
+        const sluice_index *ix = sluice_table_index(p->target, 0);
+        CHECK(ix->columns[0].len == 6 && memcmp(ix->columns[0].ptr, "region", 6) == 0);
+        CHECK(ix->source_definition.len == 0); /* it named the old columns */
+    }
+    CHECK(p->nfilters == 1 && p->filters[0].column == 1);
+
+    /* plan_event on a snapshot batch and a change batch */
+    sluice_batch *b = batch_new(SLUICE_BATCH_SNAPSHOT, 8, 1 << 16);
+    const sluice_host *h = host_api();
+    sluice_event *e1 = h->emit(b, SLUICE_OP_INSERT, t, 0);
+    sluice_event *e2 = h->emit(b, SLUICE_OP_INSERT, t, 0);
+    e1->new_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 7};
+    h->set_text(b, &e1->new_row[1], "EU", 2);
+    h->set_text(b, &e1->new_row[2], "1.50", 4);
+    h->set_text(b, &e1->new_row[3], "hush", 4);
+    h->set_text(b, &e2->new_row[1], "US", 2);
+    plan_meta meta = {.snapshot = 1};
+    CHECK(plan_event(p, b, e1, &meta) == 0 && plan_event(p, b, e2, &meta) == 0);
+    CHECK(e1->op == SLUICE_OP_INSERT && e1->table == p->target);
+    CHECK(e2->op == SLUICE_OP_SKIP);
+    CHECK(e1->new_row[0].kind == SLUICE_VALUE_INT && e1->new_row[0].u.i == 7);
+    CHECK(e1->new_row[2].len == 4 && memcmp(e1->new_row[2].u.bytes, "1.50", 4) == 0);
+    CHECK(e1->new_row[3].kind == SLUICE_VALUE_TEXT);
+    CHECK(e1->new_row[3].len == 11 && memcmp(e1->new_row[3].u.bytes, "LOAD/EUit's", 11) == 0);
+
+    batch_reset(b);
+    b->kind = SLUICE_BATCH_CHANGES;
+    sluice_event *d = h->emit(b, SLUICE_OP_DELETE, t, 1);
+    d->old_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 9};
+    sluice_event *u = h->emit(b, SLUICE_OP_UPDATE, t, 0);
+    h->set_text(b, &u->new_row[1], "EU", 2); /* Region set, amount NULL */
+    meta = (plan_meta){.xid = 42};
+    CHECK(plan_event(p, b, d, &meta) == 0 && plan_event(p, b, u, &meta) == 0);
+    CHECK(d->op == SLUICE_OP_DELETE && d->old_row[0].u.i == 9); /* key-only old row passes */
+    CHECK(u->op == SLUICE_OP_UPDATE && u->new_row[3].len == 13 &&
+          memcmp(u->new_row[3].u.bytes, "UPDATE/EUit's", 13) == 0);
+    batch_free(b);
+    table_plan_free(p);
+
+    /* a filter on a column the table lacks: a configuration error naming the rule */
+    free(sel->u.sel.filters[0].column);
+    sel->u.sel.filters[0].column = strdup("nope");
+    CHECK(table_plan_build(m, out, t, &p, &err) == -1 && p == NULL);
+    CHECK_CONTAINS(err.message, "the filter names column \"nope\", which the table does not have");
+    CHECK_CONTAINS(err.message, "table \"sales.Orders\"");
+    mapping_free(m);
+    catalog_free(src);
+    catalog_free(out);
+}
+
+static void test_passthrough(void)
+{
+    sluice_catalog *src = catalog_new(), *out = catalog_new();
+    sluice_table *t = orders(src);
+    mapping *m = mapping_new();
+    transform(m, MAP_RENAME, MAP_TARGET_TABLE, "sales", "Orders", NULL, "orders");
+    table_plan *p;
+    sluice_error err;
+    error_init(&err);
+    CHECK(table_plan_build(m, out, t, &p, &err) == 0);
+    CHECK(p && p->passthrough && p->values_untouched && p->nfilters == 0);
+    CHECK(p && sluice_table_nindexes(p->target) == 2 &&
+          sluice_table_index(p->target, 0)->source_definition.len > 0);
+    table_plan_free(p);
+    mapping_free(m);
+    catalog_free(src);
+    catalog_free(out);
+}
+
+static void test_terms(void)
+{
+    map_term *terms;
+    uint32_t n;
+    char why[300];
+    CHECK(mapping_term_parse("upper($a)", &terms, &n, why, sizeof why) == -1);
+    CHECK_CONTAINS(why, "unsupported expression at \"upper($a)\"");
+    CHECK(mapping_term_parse("$AR_H_USER", &terms, &n, why, sizeof why) == -1);
+    CHECK_CONTAINS(why, "the header $AR_H_USER is not supported");
+    CHECK(mapping_term_parse("'open", &terms, &n, why, sizeof why) == -1);
+    CHECK(mapping_term_parse(" 12 || $x ", &terms, &n, why, sizeof why) == 0 && n == 2);
+    CHECK(terms[0].kind == MAP_TERM_CONSTANT && strcmp(terms[0].text, "12") == 0);
+    CHECK(terms[1].kind == MAP_TERM_COLUMN && strcmp(terms[1].text, "x") == 0);
+    for (uint32_t i = 0; i < n; i++)
+        free(terms[i].text);
+    free(terms);
+}
+
+int main(void)
+{
+    test_like();
+    test_selection_order();
+    test_filters();
+    test_plan();
+    test_passthrough();
+    test_terms();
+    return unit_done();
+}
