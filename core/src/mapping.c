@@ -163,8 +163,8 @@ int mapping_check_transform(const map_rule *r, sluice_error *err)
             return missing(r, "value and old_value", "old_value is replaced by value.", err);
         break;
     case MAP_ADD_COLUMN:
-        if (!t->column || !t->data_type || (!t->nterms && !t->value))
-            return missing(r, "column, data_type and an expression or value",
+        if (!t->column || !t->data_type) /* no expression or value: NULL, as in DMS */
+            return missing(r, "column and data_type",
                            "For example column = \"op\", data_type = \"text\", "
                            "expression = \"$AR_H_OPERATION\".",
                            err);

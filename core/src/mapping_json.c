@@ -597,12 +597,7 @@ static int check_json_shape(loader *ld, const map_transform *t, const char *acti
         if (!t->data_type)
             return fail(ld, "Write \"data-type\": {\"type\": \"string\", \"length\": 50}.",
                         "add-column needs a \"data-type\"");
-        if (!t->nterms)
-            return fail(ld, "Say what the column holds: \"expression\": \"$AR_H_OPERATION\", "
-                            "\"'constant'\" or \"$COLUMN\".",
-                        "add-column without an \"expression\" is not supported (sluice has no "
-                        "way to fill the column)");
-        break;
+        break; /* without an expression the column is NULL, as in DMS */
     case MAP_DEFINE_PRIMARY_KEY:
         if (!t->nkey_columns)
             return fail(ld, "Write \"primary-key-def\": {\"name\": \"pk\", \"columns\": [\"a\"]}.",

@@ -85,6 +85,10 @@ static int added_value(sluice_batch *b, const table_plan *p, const plan_column *
                        sluice_value *out)
 {
     const map_transform *tr = pc->added;
+    if (tr->nterms == 0 && !tr->value) { /* neither: NULL, as DMS leaves it */
+        out->kind = SLUICE_VALUE_NULL;
+        return 0;
+    }
     if (tr->nterms == 0) /* value = "constant" */
         return host_api()->set_text(b, out, tr->value, strlen(tr->value));
     char buf[4096];
