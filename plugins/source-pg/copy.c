@@ -169,7 +169,8 @@ static char *copy_sql(const sluice_chunk *chunk, int only, int binary)
     pg_buf_add(&b, ".", 1);
     pg_buf_ident(&b, t->name.ptr, t->name.len);
     if (chunk->bounds.len)
-        pg_buf_addf(&b, " WHERE %.*s", (int)chunk->bounds.len, chunk->bounds.ptr);
+        pg_buf_addf(&b, " WHERE (%.*s)", (int)chunk->bounds.len, chunk->bounds.ptr);
+    pg_filter_sql(&b, chunk, chunk->bounds.len == 0);
     pg_buf_addf(&b, ") TO STDOUT%s", binary ? " (FORMAT binary)" : "");
     return pg_buf_take(&b);
 }
@@ -281,6 +282,9 @@ sluice_status pg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_ba
     if (c->binary)
         b->native_format = SLUICE_NATIVE_PG_BINARY;
     uint32_t before = b->nevents;
+    uint32_t nfilters;
+    if (sluice_chunk_filters(chunk, &nfilters) && nfilters) /* the COPY query applies them */
+        b->flags |= SLUICE_BATCH_FILTERED;
     if (c->binary && (st = pg_copy_binary_carry(s, chunk->table, b, err)) != SLUICE_OK)
         return st;
     for (;;) {

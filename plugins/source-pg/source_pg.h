@@ -134,6 +134,12 @@ void pg_buf_ident(pg_buf *b, const char *name, size_t len);
 /* The string, owned by the caller; NULL (and freed) when anything failed. */
 char *pg_buf_take(pg_buf *b);
 
+/* ---- filters.c ---- */
+
+/* Appends the chunk's row filters as SQL: " WHERE (...) AND (...)" when first, else
+   " AND (...)". 1 when it added any (the batch is then SLUICE_BATCH_FILTERED). */
+int pg_filter_sql(pg_buf *b, const sluice_chunk *chunk, int first);
+
 /* ---- conn.c ---- */
 
 /* Opens a connection from the conninfo option; replication=database when asked. */
