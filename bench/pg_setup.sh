@@ -55,6 +55,14 @@ log_checkpoints = on
 EOF
 }
 
+# pg_ctl with no descriptor above 2 inherited: a server outlives this script, and
+# must not keep a caller's file open (flock /tmp/x.lock bash bench/pg_setup.sh
+# would leave the lock held by the servers for as long as they run).
+pg_ctl_clean() {
+  ( for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null
+    exec runuser -u postgres -- "$PGBIN/pg_ctl" "$@" )
+}
+
 start_pg() {  # $1=datadir $2=port $3=wal_level $4=autovacuum $5=name [$6=extra initdb args]
   local d=$1
   if [ ! -s "$d/PG_VERSION" ]; then
@@ -72,11 +80,11 @@ start_pg() {  # $1=datadir $2=port $3=wal_level $4=autovacuum $5=name [$6=extra 
   if runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" status >/dev/null 2>&1; then
     if [ $changed = 1 ]; then
       log "restart $5 (config changed)"
-      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -m fast -w -t 120 restart -l "$LOG_DIR/pg_$5.log" >/dev/null || die "restart $5 failed"
+      pg_ctl_clean -D "$d" -m fast -w -t 120 restart -l "$LOG_DIR/pg_$5.log" >/dev/null || die "restart $5 failed"
     fi
   else
     log "start $5 on port $2"
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -w -t 120 -l "$LOG_DIR/pg_$5.log" start >/dev/null || die "start $5 failed, see $LOG_DIR/pg_$5.log"
+    pg_ctl_clean -D "$d" -w -t 120 -l "$LOG_DIR/pg_$5.log" start >/dev/null || die "start $5 failed, see $LOG_DIR/pg_$5.log"
   fi
   pg_is_up "$2" || die "$5 not answering on $2"
 }
