@@ -6,6 +6,7 @@
 
 #include "host.h"
 #include "report.h"
+#include "rowfn.h"
 
 sluice_status chain_open(transform_chain *c, const mapping *m,
                          size_t (*format_position)(const sluice_position *, char *, size_t),
@@ -18,6 +19,8 @@ sluice_status chain_open(transform_chain *c, const mapping *m,
         c->mapping = m;
         if (!(c->planned = catalog_new()))
             return error_set(err, SLUICE_FATAL, "out of memory");
+        if (rowfn_open(&c->rowfn, m, err) != SLUICE_OK)
+            return err->status;
     }
     if (n == 0)
         return SLUICE_OK;
@@ -39,6 +42,10 @@ void chain_close(transform_chain *c)
     for (size_t i = 0; i < c->nsteps; i++)
         instance_close(&c->steps[i]);
     free(c->steps);
+    for (uint32_t i = 0; c->rows && i < c->nids; i++)
+        rowfn_unbind(c->rows[i]);
+    free(c->rows);
+    rowfn_close(c->rowfn);
     for (uint32_t i = 0; c->plans && i < c->nids; i++)
         table_plan_free(c->plans[i]);
     free(c->plans);
@@ -63,7 +70,12 @@ static int ensure_ids(transform_chain *c, uint32_t id)
     table_plan **p = realloc(c->plans, n * sizeof *p);
     if (p)
         c->plans = p;
-    if (!a || !b || !p)
+    struct rowfn_table **rows = c->rowfn ? realloc(c->rows, n * sizeof *rows) : NULL;
+    if (rows) {
+        c->rows = rows;
+        memset(c->rows + c->nids, 0, (n - c->nids) * sizeof *rows);
+    }
+    if (!a || !b || !p || (c->rowfn && !rows))
         return -1;
     memset(c->by_id + c->nids, 0, (n - c->nids) * sizeof *a);
     memset(c->source_of + c->nids, 0, (n - c->nids) * sizeof *b);
@@ -99,6 +111,12 @@ sluice_status chain_table(transform_chain *c, const sluice_table *source,
         table_plan_free(c->plans[source->id]);
         c->plans[source->id] = p;
         mapped = p->target;
+        if (c->rowfn) { /* the factories run again for the new version */
+            rowfn_unbind(c->rows[source->id]);
+            c->rows[source->id] = NULL;
+            if (rowfn_bind(c->rowfn, p, &c->rows[source->id], err) != SLUICE_OK)
+                return err->status;
+        }
     }
     if (c->nsteps) {
         sluice_table *t = catalog_copy_table(c->outputs, mapped);
@@ -142,8 +160,12 @@ static sluice_status run_plans(transform_chain *c, sluice_batch *b, sluice_error
         }
         if (!e->table || e->op == SLUICE_OP_SKIP)
             continue;
-        if (plan_event(c->plans[e->table->id], b, e, &c->meta) != 0)
+        uint32_t id = e->table->id;
+        if (plan_event(c->plans[id], b, e, &c->meta) != 0)
             return error_set(err, SLUICE_FATAL, "out of memory");
+        if (c->rows && c->rows[id] && e->op != SLUICE_OP_SKIP &&
+            rowfn_event(c->rows[id], b, e, c->meta.snapshot, err) != SLUICE_OK)
+            return err->status;
     }
     if (b->table)
         b->table = c->plans[b->table->id]->target;

@@ -24,6 +24,8 @@ typedef struct transform_chain {
     const sluice_table **by_id;   /* output table for a source table id */
     const sluice_table **source_of; /* the source table version each output was made from */
     uint32_t nids;
+    struct rowfn_state *rowfn;    /* per-row Lua functions: this chain's Lua state (rowfn.h) */
+    struct rowfn_table **rows;    /* by source table id: its bound row functions, or NULL */
 } transform_chain;
 
 /* format_position prints positions for $AR_H_STREAM_POSITION (the source's own). */

@@ -961,6 +961,16 @@ pipeline_config *config_load(const char *path, sluice_error *err)
         c.top = return_span(&c.sc, &c.table_line);
         rc = run_and_convert(cfg, text, len, &c, err);
     }
+    if (rc == 0 && cfg->mapping && cfg->mapping->nrow_functions) {
+        /* row functions: each consumer thread runs this same text again (rowfn.c) */
+        cfg->mapping->script = text;
+        cfg->mapping->script_len = len;
+        text = NULL;
+        if (!(cfg->mapping->script_path = strdup(path))) {
+            error_set(err, SLUICE_FATAL, "out of memory");
+            rc = -1;
+        }
+    }
     free(c.sc.t);
     free(dir);
     free(text);

@@ -34,6 +34,8 @@ typedef struct sandbox {
     uint64_t instructions;     /* counted by the hook since the run began */
     struct timespec started;
     int exhausted;             /* the time budget ran out: every instruction raises */
+    uint64_t call_limit;       /* sandbox_call_budget: instructions per call */
+    const char *what;          /* "pipeline file" or "row function", for messages */
     char *base_dir;            /* for file "relative/path" */
     /* The last error we raised, with the detail and hint Lua errors cannot carry. */
     char pending_message[SLUICE_ERROR_MESSAGE_MAX];
@@ -157,6 +159,34 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
              SANDBOX_SECONDS_LIMIT, (unsigned long long)SANDBOX_INSTRUCTION_LIMIT);
     raise_full(L, where, detail, "Look for a loop that never ends.",
                "pipeline file ran for too long");
+}
+
+/* sandbox_call_budget's hook: it fires once the call has used its instructions. */
+static void call_hook(lua_State *L, lua_Debug *ar)
+{
+    sandbox *sb = sandbox_of(L);
+    if (!sb->exhausted) {
+        sb->exhausted = 1; /* every instruction raises now: pcall cannot go on */
+        lua_sethook(L, call_hook, LUA_MASKCOUNT, 1);
+    }
+    char where[LUA_IDSIZE + 32] = "";
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+        snprintf(where, sizeof where, "%s:%d: ", ar->short_src, ar->currentline);
+    char detail[256];
+    snprintf(detail, sizeof detail, "A %s may run for at most %llu Lua instructions per call.",
+             sb->what, (unsigned long long)sb->call_limit);
+    raise_full(L, where, detail, "Look for a loop that never ends.", "%s ran for too long",
+               sb->what);
+}
+
+void sandbox_call_budget(lua_State *L, uint64_t instructions)
+{
+    sandbox *sb = sandbox_of(L);
+    sb->exhausted = 0;
+    sb->call_limit = instructions;
+    sb->what = "row function";
+    /* lua_sethook restarts the count: this is the whole per-call cost */
+    lua_sethook(L, call_hook, LUA_MASKCOUNT, instructions > INT_MAX ? INT_MAX : (int)instructions);
 }
 
 static void budget_start(lua_State *L)
@@ -507,9 +537,46 @@ static int lua_table_mappings_json(lua_State *L)
     return 1;
 }
 
+/* sluice.null and sluice.unchanged: unique values, also kept in the registry
+   under their names so C code compares against the originals. */
+static int null_tostring(lua_State *L)
+{
+    lua_pushliteral(L, "sluice.null");
+    return 1;
+}
+
+static int unchanged_tostring(lua_State *L)
+{
+    lua_pushliteral(L, "sluice.unchanged");
+    return 1;
+}
+
+static void add_sentinel(lua_State *L, const char *field, const char *name, lua_CFunction str)
+{
+    lua_newuserdatauv(L, 0, 0);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, str);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, name);
+    lua_setfield(L, -2, field);
+}
+
+static void add_sluice_table(lua_State *L)
+{
+    lua_createtable(L, 0, 2);
+    add_sentinel(L, "null", SANDBOX_NULL, null_tostring);
+    add_sentinel(L, "unchanged", SANDBOX_UNCHANGED, unchanged_tostring);
+    lua_setglobal(L, "sluice");
+}
+
 static void add_helpers(lua_State *L)
 {
     make_secret_metatable(L);
+    add_sluice_table(L);
     lua_register(L, "env", lua_env);
     lua_register(L, "file", lua_file);
     lua_register(L, "table_mappings_json", lua_table_mappings_json);
@@ -532,6 +599,7 @@ lua_State *sandbox_new(const char *base_dir)
     if (!sb)
         return NULL;
     sb->mem_limit = SANDBOX_MEMORY_LIMIT;
+    sb->what = "pipeline file";
     sb->base_dir = base_dir ? strdup(base_dir) : NULL;
     lua_State *L = lua_newstate(capped_alloc, sb);
     if (!L || (base_dir && !sb->base_dir)) {
@@ -609,10 +677,10 @@ static int message_handler(lua_State *L)
     return 1;
 }
 
-static void report_memory(const char *path, sluice_error *err)
+static void report_memory(const sandbox *sb, const char *path, sluice_error *err)
 {
-    error_set(err, SLUICE_FATAL, "%s: pipeline file exceeded its memory limit", path);
-    error_detail(err, "A pipeline file may use at most %zu MiB of memory.",
+    error_set(err, SLUICE_FATAL, "%s: %s exceeded its memory limit", path, sb->what);
+    error_detail(err, "A pipeline file's Lua state may use at most %zu MiB of memory.",
                  SANDBOX_MEMORY_LIMIT >> 20);
     error_hint(err, "Look for a loop that keeps growing a table or a string.");
 }
@@ -639,7 +707,7 @@ static void report_lua_error(lua_State *L, int status, const char *path, sluice_
     if (sb->exhausted)
         msg = sb->pending_message; /* whatever happened after, the budget ended the run */
     else if (sb->mem_exceeded && (status == LUA_ERRMEM || status == LUA_ERRERR)) {
-        report_memory(path, err);
+        report_memory(sb, path, err);
         lua_pop(L, 1);
         return;
     }
@@ -706,4 +774,22 @@ int sandbox_call(lua_State *L, lua_CFunction f, void *ud, int arg, const char *p
         report_lua_error(L, status, path, err);
     lua_settop(L, base);
     return status == LUA_OK ? 0 : -1;
+}
+
+static int handler_entry(lua_State *L)
+{
+    return message_handler(L);
+}
+
+void sandbox_push_handler(lua_State *L)
+{
+    lua_pushcfunction(L, handler_entry);
+}
+
+void sandbox_error(lua_State *L, int status, const char *path, sluice_error *err)
+{
+    sandbox *sb = sandbox_of(L);
+    report_lua_error(L, status, path, err);
+    reset_errors(sb); /* the next call starts clean */
+    sb->exhausted = 0;
 }

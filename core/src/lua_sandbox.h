@@ -48,6 +48,20 @@ int sandbox_call(lua_State *L, lua_CFunction f, void *ud, int arg, const char *p
 /* Turns the time budget off (the state is kept for later calls with their own budgets). */
 void sandbox_budget_off(lua_State *L);
 
+/*
+ * Many short calls into one state (per-row Lua functions, rowfn.c): push the
+ * message handler once and pass its index to lua_pcall; before each call set a
+ * budget of `instructions`; after a failed call turn its error into err (the
+ * message starts "path:line: ") and pop it.
+ */
+void sandbox_push_handler(lua_State *L);
+void sandbox_call_budget(lua_State *L, uint64_t instructions);
+void sandbox_error(lua_State *L, int status, const char *path, sluice_error *err);
+
+/* Registry names of sluice.null and sluice.unchanged (the global `sluice` table). */
+#define SANDBOX_NULL "sluice.null"
+#define SANDBOX_UNCHANGED "sluice.unchanged"
+
 /* When the value at idx is a secret (env/file), its value and length; else NULL. */
 const char *sandbox_secret(lua_State *L, int idx, size_t *len);
 

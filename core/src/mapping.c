@@ -60,6 +60,8 @@ void mapping_free(mapping *m)
     for (size_t i = 0; i < m->nrules; i++)
         free_rule(&m->rules[i]);
     free(m->rules);
+    free(m->script_path);
+    free(m->script);
     free(m);
 }
 

@@ -61,7 +61,8 @@ typedef enum map_action {
     MAP_INCLUDE_COLUMN,
     MAP_ADD_COLUMN,
     MAP_CHANGE_DATA_TYPE,
-    MAP_DEFINE_PRIMARY_KEY
+    MAP_DEFINE_PRIMARY_KEY,
+    MAP_ROW_FUNCTION /* Lua only: a per-row function (rowfn.h); never from DMS JSON */
 } map_action;
 
 /* What an added column holds: a constant, a piece of source metadata, a column. */
@@ -95,6 +96,7 @@ typedef struct map_transform {
     uint32_t nterms;
     char **key_columns; /* define-primary-key */
     uint32_t nkey_columns;
+    uint32_t lua_index; /* row-function: N of mappings[N], whose fn each chain takes */
 } map_transform;
 
 typedef enum map_rule_kind { MAP_RULE_SELECTION = 1, MAP_RULE_TRANSFORMATION = 2 } map_rule_kind;
@@ -114,6 +116,12 @@ typedef struct mapping {
     size_t nrules;
     size_t capacity;
     int has_selection; /* no selection rule at all: every table is selected */
+    /* Row functions: each consumer thread runs the pipeline file again in its
+       own Lua state (rowfn.c), from this copy of its text. */
+    uint32_t nrow_functions;
+    char *script_path;
+    char *script;
+    size_t script_len;
 } mapping;
 
 mapping *mapping_new(void);

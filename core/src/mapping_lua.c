@@ -6,6 +6,7 @@
  *     filters = { { column = "region", eq = "EU" }, { column = "n", between = { 1, 9 } } } }
  *   { rule = "rename", target = "table", schema = "public", table = "users", value = "app_users" }
  *   { table_mappings_json = "dms.json" }   -- or table_mappings_json "dms.json"
+ *   { rule = "row-function", schema = "s", table = "t", fn = function(t) ... end }
  *
  * docs/mappings.md is the reference. Every problem names the rule's line.
  */
@@ -291,7 +292,41 @@ static int read_transformation(reader *rd, int item, const char *rule, map_actio
     return rc == 0 ? mapping_check_transform(r, rd->err) : -1;
 }
 
-static int read_rule(reader *rd, int item)
+/* { rule = "row-function", schema = P, table = P, fn = function(t) ... end }:
+   only checked here; each consumer thread takes fn from its own run of the
+   file (rowfn.c), since a function cannot move between Lua states. */
+static int read_row_function(reader *rd, int item, uint32_t index)
+{
+    static const char *const keys[] = {"rule", "schema", "table", "fn", NULL};
+    if (check_keys(rd, item, keys, "row-function") != 0)
+        return -1;
+    map_rule *r = mapping_add(rd->m, MAP_RULE_TRANSFORMATION, rd->id, rd->where);
+    if (!r)
+        return fail(rd, NULL, "out of memory");
+    map_transform *t = &r->u.tr;
+    t->action = MAP_ROW_FUNCTION;
+    t->target = MAP_TARGET_TABLE;
+    t->lua_index = index;
+    if (text_field(rd, item, "schema", &t->schema) != 0 ||
+        text_field(rd, item, "table", &t->table) != 0)
+        return -1;
+    if (!t->schema)
+        return fail(rd, "Name the schema it applies to (a pattern: schema = \"%\" for all).",
+                    "a \"row-function\" rule needs schema");
+    if (!t->table && !(t->table = strdup("%")))
+        return fail(rd, NULL, "out of memory");
+    lua_pushliteral(rd->L, "fn");
+    int type = lua_rawget(rd->L, item);
+    lua_pop(rd->L, 1);
+    if (type != LUA_TFUNCTION)
+        return fail(rd, "Write fn = function(t) local c = t:column(\"name\") "
+                        "return function(row) ... end end (docs/mappings.md).",
+                    "\"fn\" must be a function, not %s", lua_typename(rd->L, type));
+    rd->m->nrow_functions++;
+    return 0;
+}
+
+static int read_rule(reader *rd, int item, uint32_t index)
 {
     char *json = NULL, *rule = NULL;
     if (text_field(rd, item, "table_mappings_json", &json) != 0)
@@ -318,13 +353,15 @@ static int read_rule(reader *rd, int item)
     if (strcmp(rule, "include") == 0 || strcmp(rule, "exclude") == 0 ||
         strcmp(rule, "explicit") == 0)
         rc = read_selection(rd, item, rule);
+    else if (strcmp(rule, "row-function") == 0)
+        rc = read_row_function(rd, item, index);
     else if ((action = mapping_action(rule)) != 0)
         rc = read_transformation(rd, item, rule, action);
     else
         rc = fail(rd, "Rules are include, exclude, explicit, rename, convert-lowercase, "
                       "convert-uppercase, add-prefix, remove-prefix, replace-prefix, add-suffix, "
                       "remove-suffix, replace-suffix, remove-column, include-column, add-column, "
-                      "change-data-type, define-primary-key.",
+                      "change-data-type, define-primary-key, row-function.",
                   "unknown rule \"%s\"", rule);
     free(rule);
     return rc;
@@ -348,7 +385,7 @@ int mapping_from_lua(lua_State *L, int list, const int *lines, const char *path,
             rc = fail(&rd, "Each entry of mappings is a table: { rule = \"include\", ... }.",
                       "must be a table, not %s", luaL_typename(L, -1));
         else
-            rc = read_rule(&rd, lua_gettop(L));
+            rc = read_rule(&rd, lua_gettop(L), (uint32_t)i);
         lua_pop(L, 1);
         if (rc != 0) {
             *bad_line = line;

@@ -437,6 +437,16 @@ static int build_target(const mapping *m, sluice_catalog *out, const sluice_tabl
     return 0;
 }
 
+/* A row function may rewrite any value, so the table's values travel in text. */
+static int has_row_function(const mapping *m, const sluice_table *t)
+{
+    for (size_t i = 0; i < m->nrules; i++)
+        if (m->rules[i].kind == MAP_RULE_TRANSFORMATION &&
+            m->rules[i].u.tr.action == MAP_ROW_FUNCTION && rule_matches_table(&m->rules[i].u.tr, t))
+            return 1;
+    return 0;
+}
+
 int table_plan_build(const mapping *m, sluice_catalog *out, const sluice_table *source,
                table_plan **plan, sluice_error *err)
 {
@@ -458,6 +468,8 @@ int table_plan_build(const mapping *m, sluice_catalog *out, const sluice_table *
             host_api()->table_rename(p->target, (sluice_str){schema, strlen(schema)},
                                      (sluice_str){name, strlen(name)}) == 0)
             rc = 0;
+        if (has_row_function(m, source))
+            p->values_untouched = 0;
     }
     draft_free(&d, source->ncolumns + d.nadded);
     free(schema);

@@ -1,0 +1,257 @@
+/*
+ * Per-row Lua functions: a chain's own Lua state, the factories bound per
+ * table version, and the per-row calls (rowfn.h). The state's stack keeps the
+ * message handler at 1 and the row handle at 2, so a row costs a registry
+ * read, a push, a hook reset and lua_pcall.
+ */
+#include "rowfn.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua_sandbox.h"
+#include "report.h"
+#include "rowfn_row.h"
+
+#define HANDLER 1
+#define ROW 2
+
+struct rowfn_state {
+    lua_State *L;
+    const mapping *m;
+    int *refs;      /* per rule of m: its factory in the registry, or LUA_NOREF */
+    rowfn_row *row; /* the handle at stack index ROW */
+};
+
+typedef struct bound_fn {
+    int ref;              /* the row function in the registry */
+    const map_rule *rule; /* for messages */
+} bound_fn;
+
+struct rowfn_table {
+    rowfn_state *s;
+    const sluice_table *target;
+    char table[256]; /* "sales.orders", source names, for messages */
+    uint32_t n;
+    bound_fn fns[];
+};
+
+static int is_row_function(const map_rule *r)
+{
+    return r->kind == MAP_RULE_TRANSFORMATION && r->u.tr.action == MAP_ROW_FUNCTION;
+}
+
+/* "... (table sales.orders, row-function mappings[3])" after a message. */
+static void add_context(sluice_error *err, const char *table, const map_rule *r)
+{
+    char ctx[400];
+    snprintf(ctx, sizeof ctx, " (table %s, row-function %s)", table, r->id);
+    size_t used = strnlen(err->message, sizeof err->message - 1);
+    snprintf(err->message + used, sizeof err->message - used, "%s", ctx);
+}
+
+/* Under sandbox_call (ud: the state; arg: the table the file returned):
+   every row-function rule's fn, and the row handle. */
+static int collect(lua_State *L)
+{
+    rowfn_state *s = lua_touserdata(L, 1);
+    const mapping *m = s->m;
+    int list = lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "mappings") == LUA_TTABLE
+                   ? lua_gettop(L)
+                   : 0;
+    for (size_t i = 0; i < m->nrules; i++) {
+        const map_rule *r = &m->rules[i];
+        if (!is_row_function(r))
+            continue;
+        if (!list || lua_rawgeti(L, list, r->u.tr.lua_index) != LUA_TTABLE ||
+            lua_getfield(L, -1, "fn") != LUA_TFUNCTION)
+            return luaL_error(L, "%s: %s: \"fn\" is not a function when the file runs again",
+                              r->where, r->id);
+        s->refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+        lua_pop(L, 1);
+    }
+    rowfn_row_new(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "sluice.rowhandle");
+    return 0;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? strndup(path, (size_t)(slash == path ? 1 : slash - path)) : strdup(".");
+}
+
+sluice_status rowfn_open(rowfn_state **out, const mapping *m, sluice_error *err)
+{
+    *out = NULL;
+    if (!m || !m->nrow_functions || !m->script)
+        return SLUICE_OK;
+    rowfn_state *s = calloc(1, sizeof *s);
+    char *dir = dir_of(m->script_path);
+    if (s)
+        s->refs = calloc(m->nrules, sizeof *s->refs);
+    if (!s || !dir || !s->refs || !(s->L = sandbox_new(dir))) {
+        free(dir);
+        rowfn_close(s);
+        return error_set(err, SLUICE_FATAL, "out of memory");
+    }
+    free(dir);
+    s->m = m;
+    for (size_t i = 0; i < m->nrules; i++)
+        s->refs[i] = LUA_NOREF;
+    lua_State *L = s->L;
+    int n = sandbox_run(L, m->script, m->script_len, m->script_path, err);
+    if (n >= 0) {
+        sandbox_budget_off(L);
+        int rc = n > 0 ? sandbox_call(L, collect, s, -n, m->script_path, err) : -1;
+        if (n == 0)
+            error_set(err, SLUICE_FATAL, "%s: the file returned nothing", m->script_path);
+        lua_settop(L, 0);
+        if (rc == 0) {
+            sandbox_push_handler(L);
+            lua_getfield(L, LUA_REGISTRYINDEX, "sluice.rowhandle");
+            s->row = lua_touserdata(L, ROW);
+            *out = s;
+            return SLUICE_OK;
+        }
+    }
+    error_prefix(err, "row functions");
+    rowfn_close(s);
+    return SLUICE_FATAL;
+}
+
+void rowfn_close(rowfn_state *s)
+{
+    if (!s)
+        return;
+    sandbox_close(s->L);
+    free(s->refs);
+    free(s);
+}
+
+/* Under lua_pcall (source, target, factory): calls the factory with the table
+   handle; returns true and the row function's registry ref, or false and
+   what the factory returned instead. */
+static int call_factory(lua_State *L)
+{
+    const sluice_table *source = lua_touserdata(L, 1), *target = lua_touserdata(L, 2);
+    lua_settop(L, 3);
+    rowfn_push_table(L, source, target);
+    lua_call(L, 1, 1);
+    int fn = lua_type(L, -1) == LUA_TFUNCTION;
+    lua_pushboolean(L, fn);
+    lua_insert(L, -2);
+    if (fn)
+        lua_pushinteger(L, luaL_ref(L, LUA_REGISTRYINDEX));
+    return 2;
+}
+
+sluice_status rowfn_bind(rowfn_state *s, const table_plan *p, rowfn_table **out,
+                         sluice_error *err)
+{
+    *out = NULL;
+    const mapping *m = s->m;
+    uint32_t n = 0;
+    for (size_t i = 0; i < m->nrules; i++)
+        n += is_row_function(&m->rules[i]) &&
+             mapping_like(m->rules[i].u.tr.schema, p->source->schema.ptr, p->source->schema.len) &&
+             mapping_like(m->rules[i].u.tr.table, p->source->name.ptr, p->source->name.len);
+    if (n == 0)
+        return SLUICE_OK;
+    rowfn_table *t = calloc(1, sizeof *t + n * sizeof t->fns[0]);
+    if (!t)
+        return error_set(err, SLUICE_FATAL, "out of memory");
+    t->s = s;
+    t->target = p->target;
+    snprintf(t->table, sizeof t->table, "%.*s.%.*s", (int)p->source->schema.len,
+             p->source->schema.ptr, (int)p->source->name.len, p->source->name.ptr);
+    lua_State *L = s->L;
+    for (size_t i = 0; i < m->nrules; i++) {
+        const map_rule *r = &m->rules[i];
+        if (!is_row_function(r) ||
+            !mapping_like(r->u.tr.schema, p->source->schema.ptr, p->source->schema.len) ||
+            !mapping_like(r->u.tr.table, p->source->name.ptr, p->source->name.len))
+            continue;
+        sandbox_call_budget(L, ROWFN_FACTORY_INSTRUCTIONS);
+        lua_pushcfunction(L, call_factory);
+        lua_pushlightuserdata(L, (void *)p->source);
+        lua_pushlightuserdata(L, (void *)p->target);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->refs[i]);
+        int status = lua_pcall(L, 3, 2, HANDLER);
+        if (status != LUA_OK) {
+            sandbox_error(L, status, m->script_path, err);
+            add_context(err, t->table, r);
+        } else if (lua_toboolean(L, -2)) {
+            t->fns[t->n].rule = r;
+            t->fns[t->n++].ref = (int)lua_tointeger(L, -1);
+            lua_settop(L, ROW);
+            continue;
+        } else if (lua_isnil(L, -1)) { /* the factory says: not for this table */
+            lua_settop(L, ROW);
+            continue;
+        } else {
+            error_set(err, SLUICE_FATAL, "%s: %s: fn returned %s, not the row function",
+                      r->where, r->id, luaL_typename(L, -1));
+            add_context(err, t->table, r);
+            error_hint(err, "fn is called once per table with a table handle and returns "
+                            "function(row) ... end (or nil to leave the table alone).");
+        }
+        lua_settop(L, ROW);
+        rowfn_unbind(t);
+        return SLUICE_FATAL;
+    }
+    sandbox_budget_off(L);
+    if (t->n == 0) {
+        free(t);
+        return SLUICE_OK;
+    }
+    *out = t;
+    return SLUICE_OK;
+}
+
+void rowfn_unbind(rowfn_table *t)
+{
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < t->n; i++)
+        luaL_unref(t->s->L, LUA_REGISTRYINDEX, t->fns[i].ref);
+    free(t);
+}
+
+sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int snapshot,
+                          sluice_error *err)
+{
+    if ((e->op != SLUICE_OP_INSERT && e->op != SLUICE_OP_UPDATE) || !e->new_row)
+        return SLUICE_OK;
+    rowfn_state *s = t->s;
+    lua_State *L = s->L;
+    rowfn_row *row = s->row;
+    row->batch = b;
+    row->values = e->new_row;
+    row->table = t->target;
+    row->op = snapshot ? "LOAD" : e->op == SLUICE_OP_INSERT ? "INSERT" : "UPDATE";
+    row->dropped = 0;
+    for (uint32_t i = 0; i < t->n; i++) {
+        sandbox_call_budget(L, ROWFN_ROW_INSTRUCTIONS);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t->fns[i].ref);
+        lua_pushvalue(L, ROW);
+        int status = lua_pcall(L, 1, 1, HANDLER);
+        if (status != LUA_OK) {
+            row->values = NULL;
+            sandbox_error(L, status, s->m->script_path, err);
+            add_context(err, t->table, t->fns[i].rule);
+            lua_settop(L, ROW);
+            return SLUICE_FATAL;
+        }
+        int keep = !row->dropped && !(lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1));
+        lua_settop(L, ROW);
+        if (!keep) {
+            e->op = SLUICE_OP_SKIP;
+            break;
+        }
+    }
+    row->values = NULL;
+    return SLUICE_OK;
+}

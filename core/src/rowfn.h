@@ -1,0 +1,39 @@
+/*
+ * Per-row Lua functions (mapping rule "row-function", docs/mappings.md):
+ * what the declarative rules cannot say. Each consumer thread (one
+ * transform_chain) owns a Lua state of its own, in which the pipeline file
+ * runs again, so every rule's fn exists there: Lua functions cannot move
+ * between states. A rule's fn is a factory, called once per table version with
+ * a table handle (column names to indexes); the function it returns runs on
+ * every inserted or updated row, on the target row after the declarative plan,
+ * with one reused row handle (rowfn_row.c). Errors name script, line, table
+ * and rule; each call has an instruction budget, the state a memory cap.
+ */
+#ifndef SLUICE_ROWFN_H
+#define SLUICE_ROWFN_H
+
+#include "mapping.h"
+#include "mapping_plan.h"
+
+#define ROWFN_ROW_INSTRUCTIONS 1000000ull      /* Lua instructions per row and function */
+#define ROWFN_FACTORY_INSTRUCTIONS 200000000ull /* per factory call (once per table) */
+
+typedef struct rowfn_state rowfn_state; /* one chain's Lua state */
+typedef struct rowfn_table rowfn_table; /* one table version's row functions */
+
+/* *out is NULL when the mapping has no row function. */
+sluice_status rowfn_open(rowfn_state **out, const mapping *m, sluice_error *err);
+void rowfn_close(rowfn_state *s);
+
+/* Calls the factories of the rules matching the plan's source table; *out is
+   NULL when none matches or every factory returned nil. */
+sluice_status rowfn_bind(rowfn_state *s, const table_plan *p, rowfn_table **out,
+                         sluice_error *err);
+void rowfn_unbind(rowfn_table *t);
+
+/* Runs the functions on an insert's or update's new row (already projected to
+   the target table); a dropped row becomes SLUICE_OP_SKIP. Other events pass. */
+sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int snapshot,
+                          sluice_error *err);
+
+#endif
