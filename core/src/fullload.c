@@ -399,10 +399,11 @@ static int plan_load(runner *r, load_plan *plan)
         const sluice_table *out;
         sluice_status st = chain_table(&r->main_chain, lt->table, &out, &err);
         lt->plan = chain_plan(&r->main_chain, lt->table);
+        int code = st == SLUICE_OK ? EXIT_TARGET : EXIT_TRANSFORM; /* e.g. a row function's factory */
         if (st == SLUICE_OK)
             st = INVOKE(sink, sink, prepare_table, where, &err, sink->handle, out, mode, &err);
         if (st != SLUICE_OK)
-            table_failed(plan, lt, &err, EXIT_TARGET);
+            table_failed(plan, lt, &err, code);
         else
             lt->native_format = agree_native_format(r, lt, out);
         if (lt->native_format != SLUICE_NATIVE_NONE) {
