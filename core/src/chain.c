@@ -15,7 +15,7 @@ sluice_status chain_open(transform_chain *c, const mapping *m,
 {
     memset(c, 0, sizeof *c);
     c->meta.format_position = format_position;
-    if (m && m->nrules) {
+    if (m && (m->nrules || m->types)) {
         c->mapping = m;
         if (!(c->planned = catalog_new()))
             return error_set(err, SLUICE_FATAL, "out of memory");
@@ -150,6 +150,8 @@ static sluice_status run_plans(transform_chain *c, sluice_batch *b, sluice_error
 {
     c->meta.snapshot = b->kind == SLUICE_BATCH_SNAPSHOT;
     c->meta.filtered = (b->flags & SLUICE_BATCH_FILTERED) != 0;
+    error_init(err);
+    c->meta.error = err; /* a value a type rule refuses fails the table (SLUICE_ERROR) */
     for (uint32_t i = 0; i < b->nevents; i++) {
         sluice_event *e = sluice_batch_event(b, i);
         if (e->op == SLUICE_OP_BEGIN) { /* a transaction may span batches: keep it here */
@@ -162,7 +164,8 @@ static sluice_status run_plans(transform_chain *c, sluice_batch *b, sluice_error
             continue;
         uint32_t id = e->table->id;
         if (plan_event(c->plans[id], b, e, &c->meta) != 0)
-            return error_set(err, SLUICE_FATAL, "out of memory");
+            return err->status == SLUICE_ERROR ? SLUICE_ERROR
+                                               : error_set(err, SLUICE_FATAL, "out of memory");
         if (c->rows && c->rows[id] && e->op != SLUICE_OP_SKIP &&
             rowfn_event(c->rows[id], b, e, c->meta.snapshot, err) != SLUICE_OK)
             return err->status;

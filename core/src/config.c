@@ -24,12 +24,13 @@
 #include "mapping_lua.h"
 #include "options.h"
 #include "report.h"
+#include "type_rules.h"
 
 #define PIPELINE_FILE_MAX ((size_t)16 << 20) /* bytes; a pipeline file is a few KiB */
 #define NO_SPAN ((span){0, 0, 0})
 
-static const char *const top_keys[] = {"name",       "source",   "target",  "transforms",
-                                       "mode",       "settings", "mappings"};
+static const char *const top_keys[] = {"name",     "source",   "target",  "transforms",
+                                       "mode",     "settings", "mappings", "type_rules"};
 static const char *const modes[] = {"full-load", "full-load-and-cdc", "cdc-only"};
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -849,6 +850,33 @@ static void read_mappings(conv *c, lua_State *L)
     lua_pop(L, 1);
 }
 
+/* type_rules = { ["tinyint(1)"] = { type = "smallint" } }: entries over the module's. */
+static void read_type_rules(conv *c, lua_State *L)
+{
+    int line = top_line(c, "type_rules");
+    int type = raw_field(L, 2, "type_rules");
+    if (type != LUA_TTABLE) {
+        if (type != LUA_TNIL)
+            problem(c, line, "Write type_rules = { [\"tinyint(1)\"] = { type = \"smallint\" } }.",
+                    "\"type_rules\" must be a table, not %s", type_phrase(L, -1));
+        lua_pop(L, 1);
+        return;
+    }
+    sluice_error err;
+    error_init(&err);
+    size_t len;
+    char *text = read_pipeline_file(c->path, &len, &err); /* for the lines of the entries */
+    if (!(c->cfg->type_rules = type_rules_new(c->path))) {
+        free(text);
+        luaL_error(L, "out of memory");
+    }
+    if (type_rules_read(L, -1, c->path, text, line, c->cfg->type_rules, &err) != 0 &&
+        problem(c, line, err.hint[0] ? err.hint : NULL, "%s", err.message))
+        memmove(c->message, err.message, strlen(err.message) + 1); /* names file and line */
+    free(text);
+    lua_pop(L, 1);
+}
+
 static const section_kind source_kind = {
     "the source table", "Name the plugin that reads the data, e.g. plugin = \"source-pg\".", 0};
 static const section_kind target_kind = {
@@ -873,6 +901,7 @@ static int convert(lua_State *L)
     read_transforms(c, L);
     read_top_section(c, L, "settings", &settings_kind, NULL, &c->cfg->settings);
     read_mappings(c, L);
+    read_type_rules(c, L);
     return 0;
 }
 
@@ -1008,6 +1037,7 @@ void config_free(pipeline_config *cfg)
     if (cfg->lua)
         sandbox_close(cfg->lua);
     mapping_free(cfg->mapping);
+    type_rules_free(cfg->type_rules);
     free(cfg->path);
     free(cfg->name);
     free(cfg->mode);

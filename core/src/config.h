@@ -45,6 +45,8 @@ typedef struct pipeline_config {
     config_section settings;  /* plugin is NULL; checked against the core's settings */
     void *lua;          /* the sandbox while loading; NULL after */
     struct mapping *mapping; /* the mappings rules (mapping.h); NULL when there are none */
+    struct type_rules *type_rules; /* type_rules entries; after type_rules_attach, the
+                                      pipeline's whole rule set (type_rules.h) */
 } pipeline_config;
 
 /* Loads and checks the file's shape. On failure returns NULL and fills err

@@ -12,6 +12,7 @@
 
 #include "host.h"
 #include "report.h"
+#include "type_rules.h"
 
 static int str_eq(sluice_str s, const char *c)
 {
@@ -408,6 +409,13 @@ static int build_target(const mapping *m, sluice_catalog *out, const sluice_tabl
         if (from) {
             col->element_type = d->types[c] ? 0 : from->element_type;
             p->columns[k].source = (int32_t)c;
+            /* type rules, unless a change-data-type rule said what the column is */
+            if (!d->types[c] && type_rules_column(m->types, t, from, p->target, k,
+                                                  &p->columns[k].policy,
+                                                  &p->values_untouched, err) != 0)
+                return -1;
+            if (value_policy_active(&p->columns[k].policy))
+                p->passthrough = 0; /* the projection runs the policies */
         } else {
             p->columns[k].source = -1;
             p->columns[k].added = d->added[c - n];

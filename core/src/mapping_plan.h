@@ -7,11 +7,13 @@
 #define SLUICE_MAPPING_PLAN_H
 
 #include "mapping.h"
+#include "value_policy.h"
 
 typedef struct plan_column {
     int32_t source;              /* index of the source column it carries, or -1 */
     const map_transform *added;  /* add-column: the rule whose terms make the value */
     int32_t *term_columns;       /* added: per term, the source index of a COLUMN term */
+    value_policy policy;         /* the type rule's per-value work (type_rules.h) */
 } plan_column;
 
 typedef struct table_plan {

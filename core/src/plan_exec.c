@@ -102,6 +102,20 @@ static int added_value(sluice_batch *b, const table_plan *p, const plan_column *
     return host_api()->set_text(b, out, buf, len);
 }
 
+/* A value through its column's type rule policy; -1 when refused (meta->error) or out of memory. */
+static int policy_value(sluice_batch *b, const table_plan *p, uint32_t i, sluice_value *v,
+                        const plan_meta *meta)
+{
+    char why[256];
+    const char *hint = NULL;
+    int rc = value_policy_apply(&p->columns[i].policy, b, v, why, sizeof why, &hint);
+    if (rc > 0 && meta->error)
+        value_policy_reject(meta->error, p->source,
+                            sluice_table_column(p->source, (uint32_t)p->columns[i].source)->name,
+                            v, why, hint);
+    return rc == 0 ? 0 : -1;
+}
+
 /* The target row of a source row: pointer copies and added values. */
 static sluice_value *project(sluice_batch *b, const table_plan *p, const sluice_value *row,
                              const plan_meta *meta, uint32_t op, int with_added)
@@ -112,9 +126,11 @@ static sluice_value *project(sluice_batch *b, const table_plan *p, const sluice_
         return NULL;
     for (uint32_t i = 0; i < n; i++) {
         const plan_column *pc = &p->columns[i];
-        if (pc->source >= 0)
+        if (pc->source >= 0) {
             out[i] = row[pc->source];
-        else if (!with_added)
+            if (value_policy_active(&pc->policy) && policy_value(b, p, i, &out[i], meta) != 0)
+                return NULL;
+        } else if (!with_added)
             out[i] = (sluice_value){.kind = SLUICE_VALUE_NULL};
         else if (added_value(b, p, pc, row, meta, op, &out[i]) != 0)
             return NULL;

@@ -19,6 +19,7 @@
 #include "mapping_plan.h"
 #include "options.h"
 #include "status.h"
+#include "type_rules.h"
 
 /* ---- shared helpers ---- */
 
@@ -267,6 +268,9 @@ int runner_setup_plugins(runner *r, const run_options *opts, sluice_error *err)
     }
     if (rc != 0)
         return rc;
+    if (type_rules_attach(r->cfg, r->set.type_rules, r->source->info.name, r->sink->info.name,
+                          err) != 0)
+        return EXIT_CONFIG;
     if (check_mode_callbacks(r, err) != 0)
         return EXIT_PLUGIN;
     if (parse_position(r, opts->until ? "--until" : "StopAtPosition",

@@ -36,6 +36,9 @@ static const sluice_option setting_list[] = {
             "how often the status file and progress display are refreshed"),
     SETTING("RetryLimit", SLUICE_OPTION_INT, "5", NULL, retry_limit,
             "tries of a plugin call that reports a transient failure"),
+    SETTING("TypeRules", SLUICE_OPTION_STRING, NULL, NULL, type_rules,
+            "type rule module (transforms/types) by name or path, or \"none\"; default: "
+            "<source>_to_<target> from the plugin names"),
 };
 
 static const sluice_options setting_table = {

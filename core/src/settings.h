@@ -22,6 +22,7 @@ typedef struct settings {
     int64_t flush_interval_ms;      /* FlushIntervalMs: commit at least this often in CDC */
     int64_t status_interval_ms;     /* StatusIntervalMs: status file and progress refresh */
     int64_t retry_limit;            /* RetryLimit: tries of a call that returns RETRY */
+    const char *type_rules;         /* TypeRules: rule module name or path, or "none" */
 } settings;
 
 const sluice_options *settings_options(void);
