@@ -12,9 +12,9 @@
  *   - apply() also commits at a COMMIT once the group holds max_group_rows
  *     changes or has been open max_group_ms, whatever flush does.
  *
- * Row changes go out in pipeline mode and every apply() call ends with a sync
- * that checks all results, so a failed statement is reported by the call that
- * sent it. Any failure leaves the target transaction aborted, with every
+ * Row changes go out in pipeline mode, gathered into runs sent as multi-row
+ * statements (batch.c), and every apply() call ends with a sync that checks
+ * all results, so a failed statement is reported by the call that sent it. Any failure leaves the target transaction aborted, with every
  * source transaction since the last checkpoint in it: the instance refuses
  * further work (FATAL) and the next run streams them again from the checkpoint.
  *
@@ -127,7 +127,10 @@ static sluice_status on_commit(sinkpg *s, const sluice_event *e, sluice_error *e
         s->pending.len = 0;
     s->has_pending = 1;
     if (s->record) {
-        sluice_status st = sp_errors_commit_seen(s, s->src_seq, e->position, err);
+        /* runs end here: a rejected row's COMMIT is then known as for any other row */
+        sluice_status st = sp_batch_flush(s, err);
+        if (st == SLUICE_OK)
+            st = sp_errors_commit_seen(s, s->src_seq, e->position, err);
         if (st != SLUICE_OK)
             return st;
     }
@@ -145,8 +148,8 @@ static sp_table *table_of(sinkpg *s, const sluice_event *e, sluice_error *err)
     }
     sp_table *tt = sp_table_for(s, e->table, err);
     if (tt && e->op != SLUICE_OP_SCHEMA && tt->shape != e->table) {
-        /* DEALLOCATE needs the pipeline idle */
-        if (tt->nstmts && sp_pipe_finish(s, err) != SLUICE_OK)
+        /* DEALLOCATE needs the pipeline idle; runs of the old shape go first */
+        if ((tt->nstmts || sp_batch_pending(s)) && sp_pipe_finish(s, err) != SLUICE_OK)
             return NULL;
         if (sp_table_set_shape(s, tt, e->table, err) != SLUICE_OK)
             return NULL;
@@ -186,9 +189,8 @@ static sluice_status on_change(sinkpg *s, const sluice_event *e, sluice_error *e
             if (st != SLUICE_OK)
                 return st;
         }
-        sluice_status st = sp_pipe_enter(s, err);
         sp_origin o = {s->xid, s->src_seq};
-        return st == SLUICE_OK ? sp_send_row(s, tt, e, &o, err) : st;
+        return sp_batch_row(s, tt, e, &o, err);
     }
 }
 

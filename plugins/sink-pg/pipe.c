@@ -61,7 +61,7 @@ sluice_status sp_pipe_push(sinkpg *s, sp_item item, sluice_error *err)
         p->cap = cap;
     }
     p->items[p->nitems++] = item;
-    p->nrows += item.kind == ITEM_ROW;
+    p->nrows += item.kind == ITEM_ROW || item.kind == ITEM_BATCH;
     return SLUICE_OK;
 }
 
@@ -131,6 +131,9 @@ static sluice_status item_error(sinkpg *s, const sp_item *it, const PGresult *re
     else if (it->kind == ITEM_ROW)
         snprintf(what, sizeof what, "could not apply %s to table \"%s\"", ops[it->op % 3],
                  table_of(s, it));
+    else if (it->kind == ITEM_BATCH)
+        snprintf(what, sizeof what, "could not apply %u row changes (%s each) to table \"%s\"",
+                 (unsigned)it->nentries, ops[it->op % 3], table_of(s, it));
     else if (it->kind == ITEM_PREPARE)
         snprintf(what, sizeof what, "could not prepare %s for table \"%s\"", ops[it->op % 3],
                  table_of(s, it));
@@ -164,22 +167,28 @@ static void count_missing(sinkpg *s, const sp_item *it)
                                                              : "");
 }
 
-/* Counts a row that found nothing now, or once its window stands (it may be sent again). */
+/*
+ * Counts rows that found nothing now, or once their window stands (they may
+ * be sent again). A multi-row statement tells how many rows it changed, not
+ * which: the rows it did not change are its missing ones.
+ */
 static void check_found(sinkpg *s, sp_item *it, const PGresult *res)
 {
-    if (it->kind != ITEM_ROW || it->op == SP_INSERT || strcmp(PQcmdTuples((PGresult *)res), "0"))
+    if ((it->kind != ITEM_ROW && it->kind != ITEM_BATCH) || it->op == SP_INSERT)
         return;
-    if (it->guarded)
-        it->missing = 1;
-    else
-        count_missing(s, it);
+    unsigned long changed = strtoul(PQcmdTuples((PGresult *)res), NULL, 10);
+    uint32_t rows = it->kind == ITEM_BATCH ? it->nentries : 1;
+    it->missing = changed < rows ? rows - (uint32_t)changed : 0;
+    if (!it->guarded)
+        for (; it->missing; it->missing--)
+            count_missing(s, it);
 }
 
 /* The window stands: the rows that found nothing count now. */
 static void count_window(sinkpg *s)
 {
     for (uint32_t i = 0; i < s->pipe.nitems; i++)
-        if (s->pipe.items[i].missing)
+        for (; s->pipe.items[i].missing; s->pipe.items[i].missing--)
             count_missing(s, &s->pipe.items[i]);
 }
 
@@ -231,7 +240,7 @@ static sluice_status read_results(sinkpg *s, sp_failed *failed, sluice_error *er
         if (t == PGRES_PIPELINE_ABORTED && it && it->kind == ITEM_PREPARE)
             unprepare(s, it);
         if (t == PGRES_FATAL_ERROR && st == SLUICE_OK && failed && !failed->res && it &&
-            it->kind == ITEM_ROW && sp_rejectable(s, res)) {
+            (it->kind == ITEM_ROW || it->kind == ITEM_BATCH) && sp_rejectable(s, res)) {
             failed->index = next - 1;
             failed->res = res; /* the caller clears it */
             continue;
@@ -273,34 +282,62 @@ static sp_why why_of(const PGresult *res)
                     PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)};
 }
 
-/* Appends the ROW items [from, to) of the window, except `skip`, to *out as `framed`. */
+/*
+ * Appends the rows of items [from, to) of the window, except `skip`, to *out
+ * as `framed`: a multi-row statement's rows one by one.
+ */
 static void copy_rows(const sp_pipe *p, uint32_t from, uint32_t to, uint32_t skip, int framed,
                       sp_item *out, uint32_t *n)
 {
     for (uint32_t i = from; i < to; i++) {
-        if (p->items[i].kind != ITEM_ROW || i == skip)
+        const sp_item *it = &p->items[i];
+        if ((it->kind != ITEM_ROW && it->kind != ITEM_BATCH) || i == skip)
             continue;
-        out[*n] = p->items[i];
-        out[*n].framed = (uint8_t)framed;
-        out[*n].missing = 0;
-        (*n)++;
+        uint32_t rows = it->kind == ITEM_BATCH ? it->nentries : 1;
+        for (uint32_t r = 0; r < rows; r++) {
+            out[*n] = *it;
+            if (it->kind == ITEM_BATCH) {
+                out[*n].kind = ITEM_ROW;
+                out[*n].event = it->entries[r].event;
+                out[*n].xid = it->entries[r].xid;
+                out[*n].seq = it->entries[r].seq;
+                out[*n].entries = NULL;
+                out[*n].nentries = 0;
+            }
+            out[*n].framed = (uint8_t)framed;
+            out[*n].missing = 0;
+            (*n)++;
+        }
     }
+}
+
+/* Rows in the window's ROW and BATCH items. */
+static uint32_t window_rows(const sp_pipe *p)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->nitems; i++)
+        n += p->items[i].kind == ITEM_BATCH ? p->items[i].nentries : p->items[i].kind == ITEM_ROW;
+    return n;
 }
 
 /*
  * Puts the window's rows that must go again before the rows still queued: in
  * a guarded window those before the rejected one (rolled back) as a guarded
  * window, and in any window those after it (skipped by the server) framed.
+ * A rejected multi-row statement's own rows go again framed, one by one, so
+ * the row the target refuses is found.
  */
 static sluice_status requeue(sinkpg *s, uint32_t failed, int guarded, sluice_error *err)
 {
     sp_pipe *p = &s->pipe;
     uint32_t left = p->nqueue - p->qhead, n = 0;
-    sp_item *q = malloc((p->nitems + left + 1) * sizeof *q);
+    sp_item *q = malloc((window_rows(p) + left + 1) * sizeof *q);
     if (!q)
         return sp_oom(s, err);
     if (guarded)
         copy_rows(p, 0, failed, failed, 0, q, &n);
+    if (p->items[failed].kind == ITEM_BATCH)
+        copy_rows(p, failed, failed + 1, UINT32_MAX, 1, q, &n);
     copy_rows(p, failed + 1, p->nitems, failed, 1, q, &n);
     if (left)
         memcpy(q + n, p->queue + p->qhead, left * sizeof *q);
@@ -325,7 +362,7 @@ static sluice_status reject_row(sinkpg *s, const sp_failed *failed, int guarded,
     p->nitems = p->nrows = 0;
     if (st == SLUICE_OK)
         st = roll_back(s, guarded, err);
-    if (st == SLUICE_OK) {
+    if (st == SLUICE_OK && bad.kind == ITEM_ROW) { /* a statement's rows: found when sent again */
         sp_why why = why_of(failed->res);
         sp_origin o = {bad.xid, bad.seq};
         st = sp_reject(s, s->tables[bad.slot], bad.event, &o, &why, err);
@@ -368,7 +405,7 @@ static void unframe(sp_pipe *p)
 sluice_status sp_pipe_finish(sinkpg *s, sluice_error *err)
 {
     sp_pipe *p = &s->pipe;
-    sluice_status st = SLUICE_OK;
+    sluice_status st = sp_batch_flush(s, err); /* runs waiting to be sent go before the sync */
     while (st == SLUICE_OK && (p->active || p->qhead < p->nqueue)) {
         if (!p->active) {
             st = send_queued(s, err);
@@ -391,17 +428,22 @@ sluice_status sp_pipe_finish(sinkpg *s, sluice_error *err)
         p->nitems = p->nrows = 0;
         PQclear(failed.res);
     }
-    if (st != SLUICE_OK && p->active)
+    if (st != SLUICE_OK)
         sp_pipe_drain(s);
     p->nitems = p->nrows = 0;
     p->qhead = p->nqueue = 0;
     p->ncommits = 0; /* every row before them is settled */
     p->guarded = p->framed = 0;
+    sp_batch_sent(s);
     return st;
 }
 
 sluice_status sp_pipe_settle(sinkpg *s, sluice_error *err)
 {
+    /* runs first: what is queued next (a command, the checkpoint) comes after them */
+    sluice_status st = sp_batch_flush(s, err);
+    if (st != SLUICE_OK)
+        return st;
     return s->record && s->pipe.active && s->pipe.nrows ? sp_pipe_finish(s, err) : SLUICE_OK;
 }
 
@@ -414,6 +456,7 @@ void sp_pipe_drain(sinkpg *s)
         ignored.header = (sluice_header)SLUICE_HEADER_INIT(sluice_error);
         read_results(s, NULL, &ignored);
     }
+    sp_batch_discard(s);
     p->nitems = p->nrows = 0;
     p->qhead = p->nqueue = 0;
     p->ncommits = 0;
@@ -422,6 +465,7 @@ void sp_pipe_drain(sinkpg *s)
 
 void sp_pipe_free(sp_pipe *p)
 {
+    sp_batch_free(p);
     free(p->items);
     free(p->commits);
     free(p->queue);

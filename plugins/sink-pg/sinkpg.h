@@ -10,6 +10,8 @@
  *   native.c      ABI 1.3 native values: PostgreSQL's binary form, in binary COPY
  *   pipe.c        statements sent in libpq pipeline mode, results checked in order
  *   stmt.c        INSERT / UPDATE / DELETE statements per column set, and their values
+ *   batch.c       runs of row changes sent as one multi-row statement each
+ *   batchsql.c    the target's column types, and the multi-row statements' text and values
  *   apply.c       change batches: source transactions grouped into target transactions
  *   checkpoint.c  the checkpoint table: read at start, written with every commit
  *   errors.c      error_policy = record: rejected rows kept for the errors table
@@ -53,6 +55,7 @@ typedef struct sp_stmt {
     uint32_t nparams;
     int32_t *param_cols; /* per parameter: column index; ~index: the column's old key value */
     int prepared;        /* exists on the connection (a PREPARE skipped after an error does not) */
+    int multi;           /* takes one text array per parameter: many rows (batch.c) */
 } sp_stmt;
 
 /* A target table this instance has met, by its target schema and name. */
@@ -89,7 +92,8 @@ typedef enum sp_item_kind {
     ITEM_UNGUARD,
     ITEM_SAVEPOINT,   /* record, after a rejected row: around each row of the window */
     ITEM_RELEASE,
-    ITEM_REJECTED     /* record: a row of the errors table */
+    ITEM_REJECTED,    /* record: a row of the errors table */
+    ITEM_BATCH        /* a multi-row statement: the rows of a run (batch.c) */
 } sp_item_kind;
 
 /* Where a row change comes from: its source transaction, or none (full load). */
@@ -97,6 +101,12 @@ typedef struct sp_origin {
     uint64_t xid; /* the source's transaction id */
     uint64_t seq; /* this instance's number for the source transaction; 0: full load */
 } sp_origin;
+
+/* A row change waiting in a run, or sent in a multi-row statement (batch.c). */
+typedef struct sp_entry {
+    const sluice_event *event; /* valid during the apply call */
+    uint64_t xid, seq;         /* its sp_origin */
+} sp_entry;
 
 /* What one queued statement was, to name it when its result is an error. */
 typedef struct sp_item {
@@ -110,8 +120,11 @@ typedef struct sp_item {
     const sluice_event *event;
     uint32_t stmt; /* PREPARE: the statement's index in its table */
     uint8_t guarded; /* ROW: under the window's savepoint (sent again if it is rolled back) */
-    uint8_t missing; /* ROW: found no row; counted once the window stands */
     uint8_t framed;  /* queued ROW: to be sent again with a savepoint of its own */
+    uint32_t missing; /* ROW, BATCH: rows found missing; counted once the window stands */
+    /* BATCH: its rows, in order (kept by batch.c until the sync is read) */
+    const sp_entry *entries;
+    uint32_t nentries;
 } sp_item;
 
 /* A source COMMIT seen while rows of its transaction may still be unchecked. */
@@ -132,6 +145,7 @@ typedef struct sp_pipe {
     uint32_t qhead, nqueue;
     sp_seen_commit *commits; /* record: COMMITs after the rows queued (see errors.c) */
     uint32_t ncommits, commits_cap;
+    struct sp_batch *batch;  /* runs not sent yet, and those sent since the sync (batch.c) */
 } sp_pipe;
 
 /* A rejected row waiting to be written to the errors table (errors.c). */
@@ -321,6 +335,53 @@ void sp_pipe_free(sp_pipe *p);
  */
 sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, const sp_origin *o,
                           sluice_error *err);
+/* The statement for (op, mask, multi), found or prepared in the pipeline; NULL with err set. */
+sp_stmt *sp_statement(sinkpg *s, sp_table *tt, sp_op op, const uint8_t *mask, int multi,
+                      const sp_origin *o, sluice_error *err);
+/* The value that finds the row for key column i (the old key when the source sent it). */
+const sluice_value *sp_key_value(const sp_table *tt, const sluice_event *e, uint32_t i);
+/* The row's operation. */
+sp_op sp_op_of(const sluice_event *e);
+
+/* ---- batch.c, batchsql.c: multi-row statements ---- */
+
+/*
+ * A row change of the open source transaction: joins its table's run (sent
+ * later as one statement with the run's other rows), or goes out as a single
+ * statement after whatever must precede it.
+ */
+sluice_status sp_batch_row(sinkpg *s, sp_table *tt, const sluice_event *e, const sp_origin *o,
+                           sluice_error *err);
+/* Sends every pending run, in the order required (pipe.c calls it before a sync or command). */
+sluice_status sp_batch_flush(sinkpg *s, sluice_error *err);
+/* Rows waiting in runs. */
+int sp_batch_pending(const sinkpg *s);
+/* The sync was read: forgets the rows of the multi-row statements sent before it. */
+void sp_batch_sent(sinkpg *s);
+/* After a failure: drops pending runs unsent. */
+void sp_batch_discard(sinkpg *s);
+void sp_batch_free(sp_pipe *p);
+
+/* What batch.c knows of a target table (batchsql.c looks it up once per shape). */
+typedef struct sp_tinfo {
+    const sluice_table *shape; /* looked up for this shape; NULL: not yet */
+    int usable;        /* every column found at the target: multi-row statements can be built */
+    int ordered;       /* foreign keys, triggers or rules: its changes never move across others */
+    int update_ok;     /* no unique index or exclusion constraint but the primary key */
+    char **types;      /* per column: its target type, schema-qualified, without typmod */
+    uint32_t ncolumns;
+} sp_tinfo;
+
+/* Fills info for tt's current shape (a query: the pipeline must be idle). */
+sluice_status sp_tinfo_lookup(sinkpg *s, sp_table *tt, sp_tinfo *info, sluice_error *err);
+void sp_tinfo_clear(sp_tinfo *info);
+/* The SQL text of a multi-row statement (st->param_cols filled as in build_sql). */
+void sp_multi_sql(sbuf *q, const sp_table *tt, const sp_tinfo *info, sp_stmt *st);
+/* Each parameter of st as a text array literal over the rows, into s->params. */
+sluice_status sp_multi_params(sinkpg *s, sp_table *tt, const sp_stmt *st, const sp_entry *rows,
+                              uint32_t n, sluice_error *err);
+/* The table info batch.c keeps for tt (NULL when none). */
+const sp_tinfo *sp_batch_info(const sinkpg *s, const sp_table *tt);
 
 /* ---- apply.c ---- */
 

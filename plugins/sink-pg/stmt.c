@@ -43,8 +43,7 @@ static const char *op_name(sp_op op)
     return op == SP_INSERT ? "an insert" : op == SP_UPDATE ? "an update" : "a delete";
 }
 
-/* The value that finds the row for key column i. */
-static const sluice_value *key_value(const sp_table *tt, const sluice_event *e, uint32_t i)
+const sluice_value *sp_key_value(const sp_table *tt, const sluice_event *e, uint32_t i)
 {
     if (e->old_row && (tt->full_identity || value_present(&e->old_row[i])))
         return &e->old_row[i];
@@ -64,11 +63,12 @@ static void row_mask(const sp_table *tt, const sluice_event *e, sp_op op, uint8_
 
 static int in_mask(const uint8_t *mask, uint32_t i) { return mask[i / 8] >> (i % 8) & 1; }
 
-static sp_stmt *find_stmt(sp_table *tt, sp_op op, const uint8_t *mask)
+static sp_stmt *find_stmt(sp_table *tt, sp_op op, const uint8_t *mask, int multi)
 {
     size_t n = (tt->ncolumns + 7) / 8;
     for (uint32_t i = tt->nstmts; i-- > 0;)
-        if (tt->stmts[i].op == op && memcmp(tt->stmts[i].mask, mask, n) == 0)
+        if (tt->stmts[i].op == op && tt->stmts[i].multi == multi &&
+            memcmp(tt->stmts[i].mask, mask, n) == 0)
             return &tt->stmts[i];
     return NULL;
 }
@@ -93,10 +93,12 @@ static void put_where(sbuf *q, sp_table *tt, sp_stmt *st)
         sb_puts(q, " LIMIT 1)");
 }
 
-static void build_sql(sbuf *q, sp_table *tt, sp_stmt *st)
+static void build_sql(sinkpg *s, sbuf *q, sp_table *tt, sp_stmt *st)
 {
     sb_reset(q);
-    if (st->op == SP_INSERT) {
+    if (st->multi) {
+        sp_multi_sql(q, tt, sp_batch_info(s, tt), st);
+    } else if (st->op == SP_INSERT) {
         sb_printf(q, "INSERT INTO %s (", tt->qname);
         for (uint32_t i = 0; i < tt->ncolumns; i++) {
             if (!in_mask(st->mask, i))
@@ -133,7 +135,7 @@ static sluice_status send_prepare(sinkpg *s, sp_table *tt, sp_stmt *st, const sp
                                   sluice_error *err)
 {
     st->nparams = 0;
-    build_sql(&s->sql, tt, st);
+    build_sql(s, &s->sql, tt, st);
     if (!sb_cstr(&s->sql))
         return sp_oom(s, err);
     if (!PQsendPrepare(s->conn, st->name, s->sql.data, (int)st->nparams, NULL))
@@ -148,7 +150,7 @@ static sluice_status send_prepare(sinkpg *s, sp_table *tt, sp_stmt *st, const sp
 }
 
 /* A new statement for (op, mask), prepared in the pipeline. */
-static sp_stmt *new_stmt(sinkpg *s, sp_table *tt, sp_op op, const uint8_t *mask,
+static sp_stmt *new_stmt(sinkpg *s, sp_table *tt, sp_op op, const uint8_t *mask, int multi,
                          const sp_origin *o, sluice_error *err)
 {
     if (tt->nstmts == tt->cap) {
@@ -164,6 +166,7 @@ static sp_stmt *new_stmt(sinkpg *s, sp_table *tt, sp_op op, const uint8_t *mask,
     sp_stmt *st = &tt->stmts[tt->nstmts];
     memset(st, 0, sizeof *st);
     st->op = op;
+    st->multi = multi;
     size_t n = (tt->ncolumns + 7) / 8;
     st->mask = malloc(n ? n : 1);
     st->param_cols = malloc((tt->ncolumns + tt->nkeys + 1) * sizeof *st->param_cols);
@@ -180,7 +183,7 @@ static sp_stmt *new_stmt(sinkpg *s, sp_table *tt, sp_op op, const uint8_t *mask,
     return send_prepare(s, tt, st, o, err) == SLUICE_OK ? st : NULL;
 }
 
-static sp_op op_of(const sluice_event *e)
+sp_op sp_op_of(const sluice_event *e)
 {
     return e->op == SLUICE_OP_INSERT ? SP_INSERT : e->op == SLUICE_OP_UPDATE ? SP_UPDATE
                                                                             : SP_DELETE;
@@ -190,7 +193,7 @@ static sluice_status bad_value(sinkpg *s, sp_table *tt, const sluice_event *e, u
                                const char *why, sluice_error *err)
 {
     s->host->error(err, SLUICE_FATAL, "cannot apply %s to table \"%s\": %s in column \"%s\"",
-                   op_name(op_of(e)), tt->display, why, tt->columns[col]);
+                   op_name(sp_op_of(e)), tt->display, why, tt->columns[col]);
     if (s->txn_open)
         s->host->error_detail(err, "In source transaction %llu.", (unsigned long long)s->xid);
     return SLUICE_FATAL;
@@ -226,7 +229,7 @@ static sluice_status put_params(sinkpg *s, sp_table *tt, const sp_stmt *st, cons
         int32_t col = st->param_cols[p];
         int is_key = col < 0;
         uint32_t i = (uint32_t)(is_key ? ~col : col);
-        const sluice_value *v = is_key ? key_value(tt, e, i) : &e->new_row[i];
+        const sluice_value *v = is_key ? sp_key_value(tt, e, i) : &e->new_row[i];
         if (!v || v->kind == SLUICE_VALUE_UNCHANGED ||
             (is_key && !tt->full_identity && v->kind == SLUICE_VALUE_NULL))
             return bad_value(s, tt, e, i, "no key value", err);
@@ -273,7 +276,7 @@ static int32_t nul_column(const sp_table *tt, const sp_stmt *st, const sluice_ev
     for (uint32_t p = 0; p < st->nparams; p++) {
         int32_t col = st->param_cols[p];
         uint32_t i = (uint32_t)(col < 0 ? ~col : col);
-        const sluice_value *v = col < 0 ? key_value(tt, e, i) : &e->new_row[i];
+        const sluice_value *v = col < 0 ? sp_key_value(tt, e, i) : &e->new_row[i];
         if (v && v->kind == SLUICE_VALUE_TEXT && memchr(v->u.bytes, '\0', v->len))
             return (int32_t)i;
     }
@@ -293,7 +296,7 @@ static sp_stmt *statement_for(sinkpg *s, sp_table *tt, const sluice_event *e, sp
     }
     row_mask(tt, e, op, mask);
     sluice_status rc = SLUICE_OK;
-    sp_stmt *st = find_stmt(tt, op, mask);
+    sp_stmt *st = find_stmt(tt, op, mask, 0);
     if (op == SP_INSERT && !st) {
         for (uint32_t i = 0; i < tt->ncolumns && rc == SLUICE_OK; i++)
             if (!in_mask(mask, i))
@@ -304,7 +307,7 @@ static sp_stmt *statement_for(sinkpg *s, sp_table *tt, const sluice_event *e, sp
         nothing_to_set = mask[i] == 0;
     *skip = rc == SLUICE_OK && nothing_to_set; /* every value unchanged: the row stays */
     if (rc == SLUICE_OK && !*skip && !st)
-        st = new_stmt(s, tt, op, mask, o, err);
+        st = new_stmt(s, tt, op, mask, 0, o, err);
     else if (rc == SLUICE_OK && st && !st->prepared && send_prepare(s, tt, st, o, err) != SLUICE_OK)
         st = NULL;
     if (mask != small)
@@ -312,10 +315,21 @@ static sp_stmt *statement_for(sinkpg *s, sp_table *tt, const sluice_event *e, sp
     return rc == SLUICE_OK ? st : NULL;
 }
 
+sp_stmt *sp_statement(sinkpg *s, sp_table *tt, sp_op op, const uint8_t *mask, int multi,
+                      const sp_origin *o, sluice_error *err)
+{
+    sp_stmt *st = find_stmt(tt, op, mask, multi);
+    if (!st)
+        return new_stmt(s, tt, op, mask, multi, o, err);
+    if (!st->prepared && send_prepare(s, tt, st, o, err) != SLUICE_OK)
+        return NULL;
+    return st;
+}
+
 sluice_status sp_send_row(sinkpg *s, sp_table *tt, const sluice_event *e, const sp_origin *o,
                           sluice_error *err)
 {
-    sp_op op = op_of(e);
+    sp_op op = sp_op_of(e);
     if (op != SP_DELETE && !e->new_row)
         return s->host->error(err, SLUICE_FATAL, "%s for table \"%s\" came without a new row",
                               op_name(op), tt->display);
