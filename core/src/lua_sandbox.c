@@ -680,8 +680,9 @@ static int message_handler(lua_State *L)
 static void report_memory(const sandbox *sb, const char *path, sluice_error *err)
 {
     error_set(err, SLUICE_FATAL, "%s: %s exceeded its memory limit", path, sb->what);
-    error_detail(err, "A pipeline file's Lua state may use at most %zu MiB of memory.",
-                 SANDBOX_MEMORY_LIMIT >> 20);
+    error_detail(err, "A %s may use at most %zu MiB of memory%s.", sb->what,
+                 SANDBOX_MEMORY_LIMIT >> 20,
+                 strcmp(sb->what, "pipeline file") ? " (one Lua state per thread)" : "");
     error_hint(err, "Look for a loop that keeps growing a table or a string.");
 }
 
