@@ -29,6 +29,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", "run a pipeline: full load and/or change capture", cli_run},
+    {"plan", "dry run: each table's column mapping, target DDL and sample rows", cli_plan},
     {"status", "show a pipeline's status file", cli_status},
     {"cleanup", "drop the slot/publication a pipeline created; forget its progress", cli_cleanup},
     {"sync-sequences", "set the target's sequences to the source's values (cutover)",

@@ -207,7 +207,7 @@ static int open_state(runner *r, const run_options *opts, sluice_error *err)
 }
 
 /* Discovers the source's tables and picks the ones this pipeline moves. */
-static int discover(runner *r, sluice_error *err)
+int runner_discover(runner *r, sluice_error *err)
 {
     plugin_instance *src = &r->main_source;
     r->catalog = catalog_new();
@@ -277,7 +277,7 @@ int runner_setup_plugins(runner *r, const run_options *opts, sluice_error *err)
                        opts->until ? opts->until : r->set.stop_at_position, &r->until, err) != 0 ||
         parse_position(r, "CdcStartPosition", r->set.cdc_start_position, &r->cdc_start, err) != 0)
         return EXIT_CONFIG;
-    if (open_state(r, opts, err) != 0)
+    if (!r->no_state && open_state(r, opts, err) != 0)
         return EXIT_STATE;
     r->env = (instance_env){.cancel_flag = &r->stop,
                             .setting = settings_lookup,
@@ -290,7 +290,7 @@ int runner_setup_plugins(runner *r, const run_options *opts, sluice_error *err)
 
 /* Every selected table's mapping plan, before anything is created: a rule that
    cannot apply to a table is a configuration error, not a table failure. */
-static int check_plans(runner *r, sluice_error *err)
+int runner_check_plans(runner *r, sluice_error *err)
 {
     if (!r->cfg->mapping)
         return 0;
@@ -314,7 +314,7 @@ static int setup(runner *r, const run_options *opts, sluice_error *err)
         return rc;
     if (instance_open(&r->main_source, r->source, r->source_config, &r->env, err) != SLUICE_OK)
         return EXIT_SOURCE;
-    if (discover(r, err) != 0)
+    if (runner_discover(r, err) != 0)
         return EXIT_SOURCE;
     if (instance_open(&r->main_sink, r->sink, r->sink_config, &r->env, err) != SLUICE_OK)
         return EXIT_TARGET;
@@ -322,7 +322,7 @@ static int setup(runner *r, const run_options *opts, sluice_error *err)
                    r->transforms, r->transform_configs, r->ntransforms, &r->env,
                    err) != SLUICE_OK)
         return EXIT_TRANSFORM;
-    return check_plans(r, err);
+    return runner_check_plans(r, err);
 }
 
 /* ---- the status thread ---- */

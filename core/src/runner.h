@@ -41,6 +41,8 @@ typedef struct runner {
     stats *stats;
     state_paths paths;
     int lock_fd;
+    int no_state;        /* set before runner_setup_plugins: open no state directory
+                            (`sluice plan` creates and locks nothing) */
     progress prog;
     pthread_mutex_t prog_lock;
 
@@ -76,6 +78,11 @@ int runner_cleanup(pipeline_config *cfg, const run_options *opts);
 void runner_init(runner *r, pipeline_config *cfg);
 int runner_setup_plugins(runner *r, const run_options *opts, sluice_error *err);
 void runner_teardown(runner *r);
+/* After opening r->main_source: discovers its tables and keeps the selected ones
+   (0, or -1 with err filled); then every selected table's mapping plan is checked
+   (0, or EXIT_CONFIG naming the rule). */
+int runner_discover(runner *r, sluice_error *err);
+int runner_check_plans(runner *r, sluice_error *err);
 
 /* Shared by the phases (runner.c). */
 void runner_fail(runner *r, int exit_code, const sluice_error *err);
