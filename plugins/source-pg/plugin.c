@@ -151,7 +151,9 @@ static void pg_close(void *instance)
     if (!s)
         return;
     pg_stream_close(s);
-    pg_copy_reset(s);
+    /* no pg_copy_reset: draining an unfinished COPY would read the rest of the table
+       (sluice plan --sample stops early); closing the connection below ends it */
+    s->copy.active = 0;
     pg_copy_free(s);
     if (s->repl)
         PQfinish(s->repl);
