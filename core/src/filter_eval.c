@@ -105,6 +105,40 @@ static int compare(uint32_t type, const char *v, size_t vn, sluice_str lit)
     return vn < lit.len ? -1 : vn > lit.len ? 1 : 0;
 }
 
+/* A literal that is a plain integer fitting int64, parsed; 0 when it is not one. */
+static int int_literal(sluice_str lit, int64_t *out)
+{
+    size_t i = lit.len && lit.ptr[0] == '-';
+    if (i == lit.len || lit.len - i > 18) /* 18 digits always fit */
+        return 0;
+    int64_t v = 0;
+    for (; i < lit.len; i++) {
+        if (lit.ptr[i] < '0' || lit.ptr[i] > '9')
+            return 0;
+        v = v * 10 + (lit.ptr[i] - '0');
+    }
+    *out = lit.ptr[0] == '-' ? -v : v;
+    return 1;
+}
+
+/* An INT value against a literal: integers compare as integers, the rest as text. */
+static int compare_int(uint32_t type, int64_t v, sluice_str lit)
+{
+    int64_t n;
+    if (is_numeric(type) && int_literal(lit, &n))
+        return v < n ? -1 : v > n ? 1 : 0;
+    char num[24];
+    size_t len = (size_t)snprintf(num, sizeof num, "%" PRId64, v);
+    return compare(type, num, len, lit);
+}
+
+static int cmp_value(uint32_t type, const sluice_value *v, sluice_str lit)
+{
+    if (v->kind == SLUICE_VALUE_INT)
+        return compare_int(type, v->u.i, lit);
+    return compare(type, v->u.bytes, v->len, lit);
+}
+
 static int condition_holds(const sluice_filter *f, uint32_t type, const sluice_value *v)
 {
     if (v->kind == SLUICE_VALUE_NULL)
@@ -113,25 +147,18 @@ static int condition_holds(const sluice_filter *f, uint32_t type, const sluice_v
         return 0;
     if (f->op == SLUICE_FILTER_NOT_NULL)
         return 1;
-    char num[24];
-    const char *s = v->u.bytes;
-    size_t n = v->len;
-    if (v->kind == SLUICE_VALUE_INT) {
-        n = (size_t)snprintf(num, sizeof num, "%" PRId64, v->u.i);
-        s = num;
-    }
     switch (f->op) {
-    case SLUICE_FILTER_EQ: return compare(type, s, n, f->values[0]) == 0;
-    case SLUICE_FILTER_NE: return compare(type, s, n, f->values[0]) != 0;
-    case SLUICE_FILTER_LT: return compare(type, s, n, f->values[0]) < 0;
-    case SLUICE_FILTER_LE: return compare(type, s, n, f->values[0]) <= 0;
-    case SLUICE_FILTER_GT: return compare(type, s, n, f->values[0]) > 0;
-    case SLUICE_FILTER_GE: return compare(type, s, n, f->values[0]) >= 0;
+    case SLUICE_FILTER_EQ: return cmp_value(type, v, f->values[0]) == 0;
+    case SLUICE_FILTER_NE: return cmp_value(type, v, f->values[0]) != 0;
+    case SLUICE_FILTER_LT: return cmp_value(type, v, f->values[0]) < 0;
+    case SLUICE_FILTER_LE: return cmp_value(type, v, f->values[0]) <= 0;
+    case SLUICE_FILTER_GT: return cmp_value(type, v, f->values[0]) > 0;
+    case SLUICE_FILTER_GE: return cmp_value(type, v, f->values[0]) >= 0;
     case SLUICE_FILTER_BETWEEN:
-        return compare(type, s, n, f->values[0]) >= 0 && compare(type, s, n, f->values[1]) <= 0;
+        return cmp_value(type, v, f->values[0]) >= 0 && cmp_value(type, v, f->values[1]) <= 0;
     case SLUICE_FILTER_IN:
         for (uint32_t i = 0; i < f->nvalues; i++)
-            if (compare(type, s, n, f->values[i]) == 0)
+            if (cmp_value(type, v, f->values[i]) == 0)
                 return 1;
         return 0;
     default: return 0;

@@ -159,6 +159,8 @@ void table_plan_free(table_plan *p)
         for (uint32_t i = 0; i < p->target->ncolumns; i++)
             free(p->columns[i].term_columns);
     free(p->columns);
+    free(p->sources);
+    free(p->runs);
     free(p->filters);
     free(p->filter_values);
     free(p);
@@ -415,7 +417,7 @@ static int build_target(const mapping *m, sluice_catalog *out, const sluice_tabl
                                                   &p->values_untouched, err) != 0)
                 return -1;
             if (value_policy_active(&p->columns[k].policy))
-                p->passthrough = 0; /* the projection runs the policies */
+                p->passthrough = 0, p->has_policies = 1; /* the projection runs them */
         } else {
             p->columns[k].source = -1;
             p->columns[k].added = d->added[c - n];
@@ -441,6 +443,25 @@ static int build_target(const mapping *m, sluice_catalog *out, const sluice_tabl
                 return -1;
             }
         }
+    /* Without added columns, sources only increase with the target index (kept columns
+       stay in order), so target i reads source >= i: the row's array can be compacted
+       where it is. */
+    p->in_place = d->nadded == 0;
+    if (!(p->sources = malloc((size_t)total * sizeof *p->sources)))
+        return error_set(err, SLUICE_FATAL, "out of memory"), -1;
+    for (uint32_t c = 0; c < total; c++)
+        p->sources[c] = p->columns[c].source;
+    if (p->in_place && !(p->runs = calloc(total, sizeof *p->runs)))
+        return error_set(err, SLUICE_FATAL, "out of memory"), -1;
+    for (uint32_t c = 0; p->in_place && c < total; c++) {
+        if (p->sources[c] == (int32_t)c)
+            continue; /* stays where it is */
+        plan_run *last = p->nruns ? &p->runs[p->nruns - 1] : NULL;
+        if (last && last->dst + last->len == c && last->src + last->len == (uint32_t)p->sources[c])
+            last->len++;
+        else
+            p->runs[p->nruns++] = (plan_run){c, (uint32_t)p->sources[c], 1};
+    }
     copy_indexes(t, p->target, d, renamed || kept != n);
     return 0;
 }

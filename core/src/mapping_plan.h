@@ -16,6 +16,11 @@ typedef struct plan_column {
     value_policy policy;         /* the type rule's per-value work (type_rules.h) */
 } plan_column;
 
+/* target[dst .. dst+len) = source[src .. src+len): one memmove of an in-place projection */
+typedef struct plan_run {
+    uint32_t dst, src, len;
+} plan_run;
+
 typedef struct table_plan {
     const sluice_table *source;
     sluice_table *target;        /* the output table (in the plans' catalog) */
@@ -25,6 +30,11 @@ typedef struct table_plan {
     sluice_str *filter_values;   /* storage for filters[].values */
     int passthrough;             /* same columns in the same order: rows pass untouched */
     int values_untouched;        /* no column added or retyped: native values may pass */
+    int has_policies;            /* some column has a value policy to run */
+    int32_t *sources;            /* per target column, columns[i].source */
+    plan_run *runs;              /* in place: the moves, as runs of adjacent columns */
+    uint32_t nruns;
+    int in_place;                /* projection only drops columns: done in the row's own array */
 } table_plan;
 
 /* Builds the plan of a source table into out (a catalog for the output tables).

@@ -117,18 +117,26 @@ static int policy_value(sluice_batch *b, const table_plan *p, uint32_t i, sluice
 }
 
 /* The target row of a source row: pointer copies and added values. */
-static sluice_value *project(sluice_batch *b, const table_plan *p, const sluice_value *row,
+static sluice_value *project(sluice_batch *b, const table_plan *p, sluice_value *row,
                              const plan_meta *meta, uint32_t op, int with_added)
 {
     uint32_t n = p->target->ncolumns;
-    sluice_value *out = host_api()->alloc(b, (size_t)n * sizeof *out);
+    sluice_value *out = p->in_place ? (sluice_value *)row
+                                    : host_api()->alloc(b, (size_t)n * sizeof *out);
     if (!out)
         return NULL;
+    if (p->in_place && !p->has_policies) { /* renames, drops and retypes: moves only */
+        for (uint32_t r = 0; r < p->nruns; r++) /* in order: a run never reads what one wrote */
+            memmove(&out[p->runs[r].dst], &row[p->runs[r].src],
+                    p->runs[r].len * sizeof *out);
+        return out;
+    }
     for (uint32_t i = 0; i < n; i++) {
         const plan_column *pc = &p->columns[i];
         if (pc->source >= 0) {
             out[i] = row[pc->source];
-            if (value_policy_active(&pc->policy) && policy_value(b, p, i, &out[i], meta) != 0)
+            if (p->has_policies && value_policy_active(&pc->policy) &&
+                policy_value(b, p, i, &out[i], meta) != 0)
                 return NULL;
         } else if (!with_added)
             out[i] = (sluice_value){.kind = SLUICE_VALUE_NULL};

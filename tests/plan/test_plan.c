@@ -130,6 +130,23 @@ static void test_filters(void)
     CHECK(!filter_row(&gt0, 1, t, row, 0));
     row[1] = text("0.001");
     CHECK(filter_row(&gt0, 1, t, row, 0));
+    /* INT values: compared as integers with integer literals, exactly with others */
+    sluice_str m5 = S("-5"), big = S("123456789012345678"), frac = S("10.5");
+    sluice_filter ge = {.column = 0, .op = SLUICE_FILTER_GE, .nvalues = 1, .values = &m5};
+    row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = -5};
+    CHECK(filter_row(&ge, 1, t, row, 0));
+    row[0].u.i = -6;
+    CHECK(!filter_row(&ge, 1, t, row, 0));
+    ge.values = &big;
+    row[0].u.i = 123456789012345678;
+    CHECK(filter_row(&ge, 1, t, row, 0));
+    row[0].u.i = 123456789012345677;
+    CHECK(!filter_row(&ge, 1, t, row, 0));
+    ge.values = &frac;
+    row[0].u.i = 10;
+    CHECK(!filter_row(&ge, 1, t, row, 0));
+    row[0].u.i = 11;
+    CHECK(filter_row(&ge, 1, t, row, 0));
     catalog_free(cat);
 }
 
