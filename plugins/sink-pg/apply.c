@@ -48,7 +48,13 @@ static sluice_status lost_or_fatal(sinkpg *s, sluice_error *err)
     return err->status = sp_connection_lost(s) ? SLUICE_RETRY : SLUICE_FATAL;
 }
 
-/* Writes the checkpoint and commits the target transaction: the durable step. */
+/*
+ * Writes the checkpoint and commits the target transaction: the durable step.
+ * The session keeps the server's synchronous_commit: flush() reports this
+ * commit and the core then acks the source up to it, so a commit a target
+ * crash could still lose (synchronous_commit = off) would lose changes the
+ * source has already released. Commits are few (one per group) anyway.
+ */
 static sluice_status commit_group(sinkpg *s, sluice_error *err)
 {
     sluice_status st = SLUICE_OK;
