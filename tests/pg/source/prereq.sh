@@ -24,7 +24,8 @@ nothing_left() {
 }
 
 # ---- a second server: wal_level = replica, then too few slots ----
-PORT2=$((PGPORT + 100))
+# a free port, not a fixed offset: another tree's server may hold PGPORT + 100
+PORT2=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 INST2="$WORK/inst2"
 EXTRA_CLEANUP+=("bash '$PG_THROWAWAY' stop '$INST2'")
 bash "$PG_THROWAWAY" start "$INST2" "$PORT2" "wal_level = replica" > /dev/null
