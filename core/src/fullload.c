@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "filter_eval.h"
+#include "mapping.h"
+#include "range_chunks.h"
 #include "runner.h"
 #include "sequences.h"
 
@@ -27,6 +30,8 @@ typedef struct load_table {
     atomic_uint chunks_done;
     atomic_int failed;
     const table_plan *plan;   /* the mapping's plan (its filters go to the source), or NULL */
+    const map_table_settings *ranges_rule; /* DMS parallel-load ranges splitting it, or NULL */
+    range_chunks ranges;      /* their chunks' filters (the plan's included) */
 } load_table;
 
 typedef struct load_work {
@@ -80,6 +85,32 @@ static void table_failed(load_plan *plan, load_table *lt, const sluice_error *er
         runner_fail(r, fatal_code, NULL);
 }
 
+/*
+ * A range chunk the source did not filter: the core drops the rows outside
+ * it (and the plan's filtered-out rows with them), here where the chunk is
+ * known, and marks the batch filtered. Values in a native form cannot be
+ * judged, and passing them would copy them into every chunk.
+ */
+static int range_filter(const sluice_chunk *chunk, sluice_batch *b, sluice_error *err)
+{
+    if (b->flags & SLUICE_BATCH_FILTERED)
+        return 0;
+    if (b->native_format != SLUICE_NATIVE_NONE) {
+        error_set(err, SLUICE_ERROR,
+                  "parallel-load ranges: the source sent a chunk in native form unfiltered");
+        error_hint(err, "Remove the table's parallel-load ranges; the source then splits it.");
+        return -1;
+    }
+    for (uint32_t i = 0; i < b->nevents; i++) {
+        sluice_event *e = sluice_batch_event(b, i);
+        if (e->new_row && e->op != SLUICE_OP_SKIP &&
+            !filter_row(chunk->filters, chunk->nfilters, chunk->table, e->new_row, 0))
+            e->op = SLUICE_OP_SKIP;
+    }
+    b->flags |= SLUICE_BATCH_FILTERED;
+    return 0;
+}
+
 static void *reader_main(void *arg)
 {
     lane *ln = arg;
@@ -114,6 +145,10 @@ static void *reader_main(void *arg)
                               .filters = lt->plan ? lt->plan->filters : NULL};
         if (lt->chunks.count)
             chunk.bounds = lt->chunks.bounds[w->chunk];
+        if (lt->ranges.count) {
+            chunk.nfilters = lt->ranges.nfilters[w->chunk];
+            chunk.filters = lt->ranges.filters[w->chunk];
+        }
         char where[300];
         table_where(lt->table, where, sizeof where);
         atomic_store(&r->stats->tables[lt->stat].state, TABLE_LOADING);
@@ -131,6 +166,8 @@ static void *reader_main(void *arg)
                                       b, &err);
             if (st == SLUICE_AGAIN)
                 st = SLUICE_OK; /* nothing this time; the loop asks again */
+            if (st == SLUICE_OK && lt->ranges.count && range_filter(&chunk, b, &err) != 0)
+                st = SLUICE_ERROR;
             if (st != SLUICE_OK) {
                 table_failed(ln->plan, lt, &err, EXIT_SOURCE);
                 b->flags = BATCH_ABORTED;
@@ -289,10 +326,28 @@ static void lane_finish(lane *ln)
     queue_destroy(&ln->free);
 }
 
-/* Splits a large table into chunks (when the source can). */
+/* The table's DMS parallel-load ranges, when its mapping has them. */
+static const map_table_settings *ranges_rule(const runner *r, const sluice_table *t)
+{
+    const mapping *m = r->cfg->mapping;
+    const map_table_settings *ts =
+        m && m->settings ? mapping_settings_for(m->settings, t->schema, t->name) : NULL;
+    return ts && ts->parallel == MAP_PARALLEL_RANGES ? ts : NULL;
+}
+
+/* Splits a large table into chunks: by the user's ranges, or the source's own split. */
 static int plan_chunks(runner *r, load_table *lt, sluice_error *err)
 {
     lt->nchunks = 1;
+    if ((lt->ranges_rule = ranges_rule(r, lt->table))) {
+        lt->nchunks = lt->ranges_rule->nboundaries + 1;
+        report_log(SLUICE_LOG_INFO,
+                   "full load: table \"%.*s.%.*s\" in %u chunks by parallel-load ranges "
+                   "(rule %s)", (int)lt->table->schema.len, lt->table->schema.ptr,
+                   (int)lt->table->name.len, lt->table->name.ptr, lt->nchunks,
+                   lt->ranges_rule->id);
+        return 0;
+    }
     uint64_t est = lt->table->estimated_rows;
     uint64_t per = (uint64_t)r->set.full_load_chunk_rows;
     if (!r->source->vt.source.split_table || per == 0 || est <= per)
@@ -400,6 +455,13 @@ static int plan_load(runner *r, load_plan *plan)
         sluice_status st = chain_table(&r->main_chain, lt->table, &out, &err);
         lt->plan = chain_plan(&r->main_chain, lt->table);
         int code = st == SLUICE_OK ? EXIT_TARGET : EXIT_TRANSFORM; /* e.g. a row function's factory */
+        if (st == SLUICE_OK && lt->ranges_rule &&
+            range_chunks_build(&lt->ranges, lt->ranges_rule, lt->table,
+                               lt->plan ? lt->plan->filters : NULL,
+                               lt->plan ? lt->plan->nfilters : 0, &err) != 0) {
+            st = err.status;
+            code = EXIT_CONFIG;
+        }
         if (st == SLUICE_OK)
             st = INVOKE(sink, sink, prepare_table, where, &err, sink->handle, out, mode, &err);
         if (st != SLUICE_OK)
@@ -429,8 +491,10 @@ static int plan_load(runner *r, load_plan *plan)
 
 static void plan_free(load_plan *plan)
 {
-    for (uint32_t i = 0; i < plan->ntables; i++)
+    for (uint32_t i = 0; i < plan->ntables; i++) {
         chunk_list_free(&plan->tables[i].chunks);
+        range_chunks_free(&plan->tables[i].ranges);
+    }
     free(plan->tables);
     free(plan->work);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mapping_settings.h"
 #include "report.h"
 
 mapping *mapping_new(void)
@@ -60,6 +61,7 @@ void mapping_free(mapping *m)
     for (size_t i = 0; i < m->nrules; i++)
         free_rule(&m->rules[i]);
     free(m->rules);
+    mapping_settings_free(m->settings);
     free(m->script_path);
     free(m->script);
     free(m);

@@ -117,6 +117,7 @@ typedef struct mapping {
     size_t capacity;
     int has_selection; /* no selection rule at all: every table is selected */
     const struct type_rules *types; /* type rules for every column (type_rules.h); borrowed */
+    struct mapping_settings *settings; /* DMS table-settings (mapping_settings.h); owned, or NULL */
     /* Row functions: each consumer thread runs the pipeline file again in its
        own Lua state (rowfn.c), from this copy of its text. */
     uint32_t nrow_functions;

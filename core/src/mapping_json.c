@@ -896,6 +896,36 @@ static int read_lob_settings(loader *ld, const json_t *lob)
     return rc;
 }
 
+/* What the full load honours: single-column ranges. A multi-column range is a
+   tuple comparison, which chunk filters (OR within a group, AND across) cannot
+   say; named partitions would need the source to read one partition alone. */
+static int parallel_supported(loader *ld, const map_table_settings *ts)
+{
+    if (ts->parallel == MAP_PARALLEL_RANGES && ts->ncolumns > 1) {
+        fail(ld, "Split on one column: \"columns\": [\"id\"], one value per boundary.",
+             "parallel-load ranges on %u columns are not supported; only single-column "
+             "ranges are", ts->ncolumns);
+        error_detail(ld->err, "Segments of several columns compare tuples, (a, b) <= (x, y), "
+                              "which sluice's chunk filters cannot express.");
+        return -1;
+    }
+    if (ts->parallel == MAP_PARALLEL_PARTITIONS_AUTO ||
+        ts->parallel == MAP_PARALLEL_SUBPARTITIONS_AUTO ||
+        ts->parallel == MAP_PARALLEL_PARTITIONS_LIST) {
+        static const char *const names[] = {
+            [MAP_PARALLEL_PARTITIONS_AUTO] = "partitions-auto",
+            [MAP_PARALLEL_SUBPARTITIONS_AUTO] = "subpartitions-auto",
+            [MAP_PARALLEL_PARTITIONS_LIST] = "partitions-list"};
+        fail(ld, "Use \"type\": \"ranges\" with \"columns\" and \"boundaries\", or remove "
+                 "\"parallel-load\": the source then splits the table itself.",
+             "parallel-load %s is not supported", names[ts->parallel]);
+        error_detail(ld->err, "source-pg loads a partitioned table through its root and splits "
+                              "it by its own ranges; sluice cannot load one partition alone.");
+        return -1;
+    }
+    return 0;
+}
+
 static int read_table_settings(loader *ld, const json_t *rule)
 {
     static const char *const keys[] = {"rule-type", "rule-id", "rule-name", "object-locator",
@@ -926,7 +956,7 @@ static int read_table_settings(loader *ld, const json_t *rule)
         return fail(ld, "Name the schema.", "\"object-locator\" has no \"schema-name\"");
     if (!ts->table && !(ts->table = strdup("%")))
         return oom(ld);
-    if (pl && read_parallel_load(ld, pl, ts) != 0)
+    if (pl && (read_parallel_load(ld, pl, ts) != 0 || parallel_supported(ld, ts) != 0))
         return -1;
     if (!ld->keep_settings && ts->parallel != MAP_PARALLEL_NONE) {
         fail(ld, "Remove \"parallel-load\" (or set its type to \"none\"); the table then loads "

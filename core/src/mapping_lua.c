@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "mapping_json.h"
+#include "mapping_settings.h"
 #include "report.h"
 
 typedef struct reader {
@@ -341,7 +342,10 @@ static int read_rule(reader *rd, int item, uint32_t index)
         static const char *const keys[] = {"table_mappings_json", NULL};
         if (check_keys(rd, item, keys, "table_mappings_json") != 0)
             return -1;
-        return mapping_from_json_file(rd->m, path, rd->err);
+        /* its table-settings (parallel-load) are kept for the full load */
+        if (!rd->m->settings && !(rd->m->settings = mapping_settings_new()))
+            return fail(rd, NULL, "out of memory");
+        return mapping_json_load_file(rd->m, rd->m->settings, path, rd->err);
     }
     if (text_field(rd, item, "rule", &rule) != 0)
         return -1;

@@ -2,9 +2,10 @@
  * AWS DMS "table-settings" rules: per-table settings that do not change what
  * is moved, only how (today: parallel-load, which splits a table's full load).
  * The rule list (mapping.h) has no place for them, so they are kept in their
- * own list, read from the same JSON document (mapping_json.c). The engine is
- * not using them yet: mapping_from_json_* refuse the settings that would
- * change behaviour; mapping_json_load_* with a settings list keep them here.
+ * own list, read from the same JSON document (mapping_json.c) and kept in
+ * mapping->settings; the full load splits a table by its ranges
+ * (range_chunks.c). mapping_from_json_*, for callers without a list, refuse
+ * the settings that would change behaviour.
  */
 #ifndef SLUICE_MAPPING_SETTINGS_H
 #define SLUICE_MAPPING_SETTINGS_H

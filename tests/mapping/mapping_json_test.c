@@ -2,7 +2,7 @@
  * AWS DMS table-mapping JSON documents (mapping_json.c). JSON in this file is
  * written with ` for " so it stays readable; doc() turns it back.
  *
- *   mapping_json_test selection|transformation|types|settings|docs|errors|file
+ *   mapping_json_test selection|transformation|types|settings|ranges|docs|errors|file
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,9 @@
 
 #include "mapping.h"
 #include "mapping_json.h"
+#include "filter_eval.h"
 #include "mapping_settings.h"
+#include "range_chunks.h"
 #include "report.h"
 
 #include "../unit.h"
@@ -422,12 +424,11 @@ static void test_settings(void)
     static const char ranges[] = RULES(
         INCLUDE_ALL ", {`rule-type`: `table-settings`, `rule-id`: `2`, `rule-name`: `2`,"
                     " `object-locator`: {`schema-name`: `HR`, `table-name`: `SALES`},"
-                    " `parallel-load`: {`type`: `ranges`, `columns`: [`SALES_NO`, `REGION`],"
-                    " `boundaries`: [[`1000`, `NORTH`], [3000, `WEST`]]}},"
+                    " `parallel-load`: {`type`: `ranges`, `columns`: [`SALES_NO`],"
+                    " `boundaries`: [[`1000`], [3000]]}},"
                     "{`rule-type`: `table-settings`, `rule-id`: `3`, `rule-name`: `3`,"
                     " `object-locator`: {`schema-name`: `HR`, `table-name`: `ORDERS`},"
-                    " `parallel-load`: {`type`: `partitions-list`, `partitions`: [`A`, `B`],"
-                    " `subpartitions`: [`01`]}, `lob-settings`: {`mode`: `unlimited`,"
+                    " `parallel-load`: {`type`: `none`}, `lob-settings`: {`mode`: `unlimited`,"
                     " `bulk-max-size`: `0`}}");
     /* kept when the caller keeps them */
     char *s = doc(ranges);
@@ -443,18 +444,15 @@ static void test_settings(void)
     if (t) {
         CHECK_STR(t->id, "2");
         CHECK(t->parallel == MAP_PARALLEL_RANGES);
-        CHECK(t->ncolumns == 2 && t->nboundaries == 2);
-        if (t->ncolumns == 2 && t->nboundaries == 2) {
+        CHECK(t->ncolumns == 1 && t->nboundaries == 2);
+        if (t->ncolumns == 1 && t->nboundaries == 2) {
             CHECK_STR(t->columns[0], "SALES_NO");
             CHECK_STR(t->boundaries[0], "1000");
-            CHECK_STR(t->boundaries[1], "NORTH");
-            CHECK_STR(t->boundaries[2], "3000");
-            CHECK_STR(t->boundaries[3], "WEST");
+            CHECK_STR(t->boundaries[1], "3000");
         }
     }
     t = mapping_settings_for(set, str("HR"), str("ORDERS"));
-    CHECK(t && t->parallel == MAP_PARALLEL_PARTITIONS_LIST && t->npartitions == 2 &&
-          t->nsubpartitions == 1);
+    CHECK(t && t->parallel == MAP_PARALLEL_NONE);
     CHECK(mapping_settings_for(set, str("HR"), str("OTHER")) == NULL);
     mapping_free(m);
     mapping_settings_free(set);
@@ -493,7 +491,9 @@ static void test_settings(void)
            "Did you mean \"ranges\"? Valid values are \"partitions-auto\", "
            "\"subpartitions-auto\", \"partitions-list\", \"ranges\" and \"none\".");
     EXPECT(SETTINGS("`parallel-load`: {`type`: `partitions-auto`}"),
-           "dms.json: rule 5 (five): table-settings are not supported yet", NULL);
+           "dms.json: rule 5 (five): parallel-load partitions-auto is not supported",
+           "Use \"type\": \"ranges\" with \"columns\" and \"boundaries\", or remove "
+           "\"parallel-load\": the source then splits the table itself.");
     EXPECT(SETTINGS("`parallel-load`: {`type`: `partitions-list`}"),
            "dms.json: rule 5 (five): parallel-load partitions-list names no partitions", NULL);
     EXPECT(SETTINGS("`paralel-load`: {`type`: `none`}"),
@@ -909,12 +909,244 @@ static void test_file(void)
     rmdir(dir);
 }
 
+/* ---- parallel-load ranges as chunk filters (range_chunks.c) ---- */
+
+/* Loads a JSON document keeping its settings; the settings of s.t, or NULL. */
+static const map_table_settings *ranges_of(const char *text, mapping **m, mapping_settings **set)
+{
+    char *s = doc(text);
+    sluice_error e;
+    error_init(&e);
+    *m = mapping_new();
+    *set = mapping_settings_new();
+    int rc = mapping_json_load_text(*m, *set, s, strlen(s), "dms.json", &e);
+    free(s);
+    if (rc != 0) {
+        unit_failed++;
+        fprintf(stderr, "ranges_of: %s\n", e.message);
+        return NULL;
+    }
+    return mapping_settings_for(*set, str("s"), str("t"));
+}
+
+#define RANGES_HEAD(cols)                                                                  \
+    "{`rules`: [" INCLUDE_ALL ", {`rule-type`: `table-settings`, `rule-id`: `7`, "           \
+    "`rule-name`: `r`, `object-locator`: {`schema-name`: `s`, `table-name`: `t`}, "           \
+    "`parallel-load`: {`type`: `ranges`, `columns`: " cols ", `boundaries`: "
+#define RANGES_TAIL "}}]}"
+#define RANGES(cols, bounds) RANGES_HEAD(cols) bounds RANGES_TAIL
+
+/* A segment's filters as SQL-ish text: groups AND-ed, conditions OR-ed. */
+static void describe(const range_chunks *rc, uint32_t k, const sluice_table *t, char *out,
+                     size_t size)
+{
+    static const char *const ops[] = {[SLUICE_FILTER_EQ] = "=", [SLUICE_FILTER_LE] = "<=",
+                                      [SLUICE_FILTER_GT] = ">"};
+    size_t n = 0;
+    out[0] = 0;
+    const sluice_filter *f = rc->filters[k];
+    for (uint32_t i = 0; i < rc->nfilters[k]; i++) {
+        int first = i == 0 || f[i].group != f[i - 1].group;
+        const sluice_column *c = sluice_table_column(t, f[i].column);
+        n += (size_t)snprintf(out + n, size - n, "%s%.*s", first ? (i ? ") AND (" : "(") : " OR ",
+                              (int)c->name.len, c->name.ptr);
+        if (f[i].op == SLUICE_FILTER_NULL)
+            n += (size_t)snprintf(out + n, size - n, " IS NULL");
+        else
+            n += (size_t)snprintf(out + n, size - n, " %s %.*s", ops[f[i].op],
+                                  (int)f[i].values[0].len, f[i].values[0].ptr);
+    }
+    snprintf(out + n, size - n, ")");
+}
+
+/* Which segments take value v (NULL: a NULL); as a bit set. */
+static unsigned segments_of(const range_chunks *rc, const sluice_table *t, const char *v)
+{
+    sluice_value row[2] = {{.kind = SLUICE_VALUE_TEXT, .len = 1, .u.bytes = "x"}};
+    row[1] = v ? (sluice_value){.kind = SLUICE_VALUE_TEXT, .len = (uint32_t)strlen(v), .u.bytes = v}
+               : (sluice_value){.kind = SLUICE_VALUE_NULL};
+    unsigned set = 0;
+    for (uint32_t k = 0; k < rc->count; k++)
+        if (filter_row(rc->filters[k], rc->nfilters[k], t, row, 0))
+            set |= 1u << k;
+    return set;
+}
+
+static void test_ranges(void)
+{
+    sluice_column cols[2] = {{.name = str("name"), .type = SLUICE_TYPE_TEXT},
+                             {.name = str("id"), .type = SLUICE_TYPE_INT64}};
+    sluice_table t = {.header = SLUICE_HEADER_INIT(sluice_table), .ncolumns = 2,
+                      .schema = str("s"), .name = str("t"), .column_size = sizeof(sluice_column),
+                      .columns = cols};
+    static const struct {
+        const char *bounds;
+        uint32_t count;
+        const char *want[4];
+    } cases[] = {
+        {"[[`10`]]", 2, {"(id <= 10 OR id IS NULL)", "(id > 10)"}},
+        {"[[`10`], [20]]", 3, {"(id <= 10 OR id IS NULL)", "(id > 10) AND (id <= 20)",
+                               "(id > 10) AND (id > 20)"}},
+        {"[[`10`], [`20`], [`30`]]", 4,
+         {"(id <= 10 OR id IS NULL)", "(id > 10) AND (id <= 20)",
+          "(id > 10) AND (id > 20) AND (id <= 30)", "(id > 10) AND (id > 20) AND (id > 30)"}},
+    };
+    char buf[400], text[600];
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        snprintf(text, sizeof text, "%s%s%s", RANGES_HEAD("[`id`]"), cases[c].bounds,
+                 RANGES_TAIL);
+        mapping *m;
+        mapping_settings *set;
+        const map_table_settings *ts = ranges_of(text, &m, &set);
+        range_chunks rc;
+        sluice_error e;
+        CHECK(ts && range_chunks_build(&rc, ts, &t, NULL, 0, &e) == 0);
+        if (ts && rc.count == cases[c].count) {
+            for (uint32_t k = 0; k < rc.count; k++) {
+                describe(&rc, k, &t, buf, sizeof buf);
+                CHECK_STR(buf, cases[c].want[k]);
+            }
+            /* every value in exactly one segment: NULL first, a boundary in the one it ends */
+            if (c == 2) {
+                CHECK(segments_of(&rc, &t, NULL) == 0x1);
+                CHECK(segments_of(&rc, &t, "-5") == 0x1);
+                CHECK(segments_of(&rc, &t, "10") == 0x1);
+                CHECK(segments_of(&rc, &t, "10.5") == 0x2);
+                CHECK(segments_of(&rc, &t, "20") == 0x2);
+                CHECK(segments_of(&rc, &t, "30") == 0x4);
+                CHECK(segments_of(&rc, &t, "31") == 0x8);
+                CHECK(segments_of(&rc, &t, "100") == 0x8); /* numerically, not as text */
+            }
+            range_chunks_free(&rc);
+        } else {
+            CHECK(!"segment count");
+        }
+        mapping_free(m);
+        mapping_settings_free(set);
+    }
+
+    /* the plan's own filters come first; the range's groups follow theirs */
+    {
+        mapping *m;
+        mapping_settings *set;
+        const map_table_settings *ts = ranges_of(RANGES("[`id`]", "[[`5`]]"), &m, &set);
+        sluice_str v = str("a");
+        sluice_filter base[2] = {{0, SLUICE_FILTER_EQ, 0, 1, &v}, {0, SLUICE_FILTER_NULL, 0, 0, NULL}};
+        range_chunks rc;
+        sluice_error e;
+        CHECK(ts && range_chunks_build(&rc, ts, &t, base, 2, &e) == 0);
+        if (ts && rc.count == 2) {
+            describe(&rc, 0, &t, buf, sizeof buf);
+            CHECK_STR(buf, "(name = a OR name IS NULL) AND (id <= 5 OR id IS NULL)");
+            describe(&rc, 1, &t, buf, sizeof buf);
+            CHECK_STR(buf, "(name = a OR name IS NULL) AND (id > 5)");
+            CHECK(rc.filters[0][2].group == 1 && rc.filters[1][2].group == 1);
+            range_chunks_free(&rc);
+        }
+        mapping_free(m);
+        mapping_settings_free(set);
+    }
+
+    /* text and dates: boundaries out of order still split without loss or duplicates */
+    {
+        cols[1] = (sluice_column){.name = str("id"), .type = SLUICE_TYPE_DATE};
+        mapping *m;
+        mapping_settings *set;
+        const map_table_settings *ts =
+            ranges_of(RANGES("[`id`]", "[[`2024-06-30`], [`2024-01-01`]]"), &m, &set);
+        range_chunks rc;
+        sluice_error e;
+        CHECK(ts && range_chunks_build(&rc, ts, &t, NULL, 0, &e) == 0);
+        if (ts && rc.count == 3) {
+            CHECK(segments_of(&rc, &t, "2023-12-31") == 0x1);
+            CHECK(segments_of(&rc, &t, "2024-01-01") == 0x1);
+            CHECK(segments_of(&rc, &t, "2024-06-30") == 0x1);
+            CHECK(segments_of(&rc, &t, "2024-07-01") == 0x4);
+            CHECK(segments_of(&rc, &t, NULL) == 0x1);
+            range_chunks_free(&rc);
+        }
+        cols[1] = (sluice_column){.name = str("id"), .type = SLUICE_TYPE_TEXT};
+        mapping_free(m);
+        mapping_settings_free(set);
+        ts = ranges_of(RANGES("[`id`]", "[[`b`], [`d`]]"), &m, &set);
+        CHECK(ts && range_chunks_build(&rc, ts, &t, NULL, 0, &e) == 0);
+        if (ts && rc.count == 3) {
+            CHECK(segments_of(&rc, &t, "") == 0x1);
+            CHECK(segments_of(&rc, &t, "b") == 0x1);
+            CHECK(segments_of(&rc, &t, "ba") == 0x2);
+            CHECK(segments_of(&rc, &t, "d") == 0x2);
+            CHECK(segments_of(&rc, &t, "e") == 0x4);
+            range_chunks_free(&rc);
+        }
+        mapping_free(m);
+        mapping_settings_free(set);
+    }
+
+    /* a column the table lacks names the rule */
+    {
+        mapping *m;
+        mapping_settings *set;
+        const map_table_settings *ts = ranges_of(RANGES("[`ID`]", "[[`5`]]"), &m, &set);
+        range_chunks rc;
+        sluice_error e;
+        error_init(&e);
+        CHECK(ts && range_chunks_build(&rc, ts, &t, NULL, 0, &e) != 0);
+        CHECK_STR(e.message, "dms.json: rule 7 (r): parallel-load ranges column \"ID\" is not a "
+                             "column of s.t");
+        mapping_free(m);
+        mapping_settings_free(set);
+    }
+
+    /* refused even where the settings are kept: tuples and partitions */
+    static const struct {
+        const char *pl, *msg, *hint, *detail;
+    } refused[] = {
+        {"{`type`: `ranges`, `columns`: [`a`, `b`], `boundaries`: [[`1`, `x`]]}",
+         "dms.json: rule 7: parallel-load ranges on 2 columns are not supported; only "
+         "single-column ranges are",
+         "Split on one column: \"columns\": [\"id\"], one value per boundary.",
+         "Segments of several columns compare tuples, (a, b) <= (x, y), which sluice's chunk "
+         "filters cannot express."},
+        {"{`type`: `partitions-auto`}", "dms.json: rule 7: parallel-load partitions-auto is not "
+         "supported", NULL, NULL},
+        {"{`type`: `subpartitions-auto`}", "dms.json: rule 7: parallel-load subpartitions-auto "
+         "is not supported", NULL, NULL},
+        {"{`type`: `partitions-list`, `partitions`: [`p1`]}",
+         "dms.json: rule 7: parallel-load partitions-list is not supported",
+         "Use \"type\": \"ranges\" with \"columns\" and \"boundaries\", or remove "
+         "\"parallel-load\": the source then splits the table itself.",
+         "source-pg loads a partitioned table through its root and splits it by its own ranges; "
+         "sluice cannot load one partition alone."},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        snprintf(text, sizeof text,
+                 RULES("{`rule-type`: `table-settings`, `rule-id`: `7`, `object-locator`: "
+                       "{`schema-name`: `s`, `table-name`: `t`}, `parallel-load`: %s}"),
+                 refused[i].pl);
+        char *s = doc(text);
+        mapping *m = mapping_new();
+        mapping_settings *set = mapping_settings_new();
+        sluice_error e;
+        error_init(&e);
+        CHECK(mapping_json_load_text(m, set, s, strlen(s), "dms.json", &e) != 0);
+        CHECK_STR(e.message, refused[i].msg);
+        if (refused[i].hint)
+            CHECK_STR(e.hint, refused[i].hint);
+        if (refused[i].detail)
+            CHECK_STR(e.detail, refused[i].detail);
+        free(s);
+        mapping_free(m);
+        mapping_settings_free(set);
+    }
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
 } groups[] = {
     {"selection", test_selection}, {"transformation", test_transformation},
     {"types", test_types},         {"settings", test_settings},
+    {"ranges", test_ranges},
     {"docs", test_docs},           {"errors", test_errors},
     {"file", test_file},
 };
