@@ -1,8 +1,10 @@
 /*
  * The Lua sandbox for pipeline files. Following linit.c's advice we open only
  * the libraries we want (base, string, table, math, utf8) and take away what
- * reaches the outside world. Limits: a capped allocator and a count hook. Our
- * own errors carry a detail and a hint next to the Lua message (see pending_*).
+ * reaches the outside world. Limits: a capped allocator, a count hook while
+ * the pipeline file runs, and the watchdog's stop hook for later calls
+ * (lua_watchdog.h). Our own errors carry a detail and a hint next to the Lua
+ * message (see pending_*).
  */
 #include "lua_sandbox.h"
 
@@ -19,6 +21,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lua_watchdog.h"
 #include "options.h"
 #include "report.h"
 #include "secret.h"
@@ -34,7 +37,8 @@ typedef struct sandbox {
     uint64_t instructions;     /* counted by the hook since the run began */
     struct timespec started;
     int exhausted;             /* the time budget ran out: every instruction raises */
-    uint64_t call_limit;       /* sandbox_call_budget: instructions per call */
+    watch_slot watch;          /* sandbox_watch: calls with a time budget */
+    int watched;
     const char *what;          /* "pipeline file" or "row function", for messages */
     char *base_dir;            /* for file "relative/path" */
     /* The last error we raised, with the detail and hint Lua errors cannot carry. */
@@ -161,32 +165,31 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
                "pipeline file ran for too long");
 }
 
-/* sandbox_call_budget's hook: it fires once the call has used its instructions. */
-static void call_hook(lua_State *L, lua_Debug *ar)
+/* The watchdog sets this hook (count 1) on a call that ran over its budget:
+   every instruction raises from then on, so pcall cannot go on. */
+static void stop_hook(lua_State *L, lua_Debug *ar)
 {
     sandbox *sb = sandbox_of(L);
-    if (!sb->exhausted) {
-        sb->exhausted = 1; /* every instruction raises now: pcall cannot go on */
-        lua_sethook(L, call_hook, LUA_MASKCOUNT, 1);
-    }
+    sb->exhausted = 1;
+    unsigned ms = atomic_load_explicit(&sb->watch.budget, memory_order_relaxed);
     char where[LUA_IDSIZE + 32] = "";
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
         snprintf(where, sizeof where, "%s:%d: ", ar->short_src, ar->currentline);
     char detail[256];
-    snprintf(detail, sizeof detail, "A %s may run for at most %llu Lua instructions per call.",
-             sb->what, (unsigned long long)sb->call_limit);
-    raise_full(L, where, detail, "Look for a loop that never ends.", "%s ran for too long",
-               sb->what);
+    snprintf(detail, sizeof detail,
+             "A row function may run for at most %u ms per row (its factory %u ms per table).",
+             SANDBOX_ROW_MS, SANDBOX_FACTORY_MS);
+    raise_full(L, where, detail, "Look for a loop that never ends.", "%s ran longer than %u ms",
+               sb->what, ms);
 }
 
-void sandbox_call_budget(lua_State *L, uint64_t instructions)
+watch_slot *sandbox_watch(lua_State *L)
 {
     sandbox *sb = sandbox_of(L);
-    sb->exhausted = 0;
-    sb->call_limit = instructions;
+    if (!sb->watched && watchdog_add(&sb->watch, L, stop_hook) == 0)
+        sb->watched = 1;
     sb->what = "row function";
-    /* lua_sethook restarts the count: this is the whole per-call cost */
-    lua_sethook(L, call_hook, LUA_MASKCOUNT, instructions > INT_MAX ? INT_MAX : (int)instructions);
+    return sb->watched ? &sb->watch : NULL;
 }
 
 static void budget_start(lua_State *L)
@@ -623,6 +626,8 @@ void sandbox_close(lua_State *L)
     if (!L)
         return;
     sandbox *sb = sandbox_of(L);
+    if (sb->watched)
+        watchdog_remove(&sb->watch);
     lua_close(L); /* no Lua finalizers can run here: setmetatable refuses __gc */
     free(sb->base_dir);
     free(sb);

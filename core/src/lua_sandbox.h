@@ -3,7 +3,8 @@
  * loadfile, dofile, collectgarbage, warn; setmetatable refuses __gc), string
  * (without dump), table, math and utf8 libraries; the env "NAME" and file
  * "/path" secret helpers; print routed to the log; undeclared globals are
- * errors; a memory cap (custom allocator) and a time budget (count hook).
+ * errors; a memory cap (custom allocator) and time budgets (a count hook
+ * while the file runs, the watchdog for row functions: lua_watchdog.h).
  */
 #ifndef SLUICE_LUA_SANDBOX_H
 #define SLUICE_LUA_SANDBOX_H
@@ -14,10 +15,14 @@
 #include <lua.h>
 #include <sluice/sluice.h>
 
+#include "lua_watchdog.h"
+
 #define SANDBOX_MEMORY_LIMIT ((size_t)64 << 20) /* bytes one state may hold */
 #define SANDBOX_INSTRUCTION_LIMIT 200000000ull  /* Lua instructions per run */
 #define SANDBOX_SECONDS_LIMIT 10                /* wall-clock seconds per run */
 #define SANDBOX_SECRET_FILE_MAX (1 << 20)       /* bytes file "/path" reads at most */
+#define SANDBOX_ROW_MS 1000u                    /* wall-clock ms per row-function call */
+#define SANDBOX_FACTORY_MS 10000u               /* per factory call (once per table) */
 
 /*
  * A fresh sandboxed state. base_dir is where file "relative/path" is resolved
@@ -50,12 +55,14 @@ void sandbox_budget_off(lua_State *L);
 
 /*
  * Many short calls into one state (per-row Lua functions, rowfn.c): push the
- * message handler once and pass its index to lua_pcall; before each call set a
- * budget of `instructions`; after a failed call turn its error into err (the
- * message starts "path:line: ") and pop it.
+ * message handler once and pass its index to lua_pcall; sandbox_watch gives
+ * the state's watchdog slot (NULL when no watchdog thread can start), and
+ * each call goes between watchdog_begin(slot, ms) and watchdog_end(slot).
+ * After a failed call, sandbox_error turns its error into err (the message
+ * starts "path:line: ") and pops it.
  */
 void sandbox_push_handler(lua_State *L);
-void sandbox_call_budget(lua_State *L, uint64_t instructions);
+watch_slot *sandbox_watch(lua_State *L);
 void sandbox_error(lua_State *L, int status, const char *path, sluice_error *err);
 
 /* Registry names of sluice.null and sluice.unchanged (the global `sluice` table). */

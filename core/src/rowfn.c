@@ -2,7 +2,8 @@
  * Per-row Lua functions: a chain's own Lua state, the factories bound per
  * table version, and the per-row calls (rowfn.h). The state's stack keeps the
  * message handler at 1 and the row handle at 2, so a row costs a registry
- * read, a push, a hook reset and lua_pcall.
+ * read, a push, two stores and an exchange for the watchdog, and lua_pcall:
+ * no hook is set on the row path (lua_watchdog.h says why).
  */
 #include "rowfn.h"
 
@@ -21,8 +22,9 @@
 struct rowfn_state {
     lua_State *L;
     const mapping *m;
-    int *refs;      /* per rule of m: its factory in the registry, or LUA_NOREF */
-    rowfn_row *row; /* the handle at stack index ROW */
+    int *refs;         /* per rule of m: its factory in the registry, or LUA_NOREF */
+    rowfn_row *row;    /* the handle at stack index ROW */
+    watch_slot *watch; /* the state's time budgets */
 };
 
 typedef struct bound_fn {
@@ -32,6 +34,7 @@ typedef struct bound_fn {
 
 struct rowfn_table {
     rowfn_state *s;
+    uint64_t got, used; /* columns the functions read / touched so far (prefetch) */
     const sluice_table *target;
     char table[256]; /* "sales.orders", source names, for messages */
     uint32_t n;
@@ -72,7 +75,7 @@ static int collect(lua_State *L)
         s->refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
         lua_pop(L, 1);
     }
-    rowfn_row_new(L);
+    s->row = rowfn_row_new(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "sluice.rowhandle");
     return 0;
 }
@@ -109,10 +112,16 @@ sluice_status rowfn_open(rowfn_state **out, const mapping *m, sluice_error *err)
         if (n == 0)
             error_set(err, SLUICE_FATAL, "%s: the file returned nothing", m->script_path);
         lua_settop(L, 0);
+        if (rc == 0 && !(s->watch = sandbox_watch(L))) {
+            error_set(err, SLUICE_FATAL, "cannot start the Lua watchdog thread");
+            rc = -1;
+        }
         if (rc == 0) {
+            /* Rows make short-lived strings (text gets): what generational GC is
+               for; it runs 1/3 fewer GC instructions per row than incremental. */
+            lua_gc(L, LUA_GCGEN, 0, 0);
             sandbox_push_handler(L);
             lua_getfield(L, LUA_REGISTRYINDEX, "sluice.rowhandle");
-            s->row = lua_touserdata(L, ROW);
             *out = s;
             return SLUICE_OK;
         }
@@ -174,12 +183,13 @@ sluice_status rowfn_bind(rowfn_state *s, const table_plan *p, rowfn_table **out,
             !mapping_like(r->u.tr.schema, p->source->schema.ptr, p->source->schema.len) ||
             !mapping_like(r->u.tr.table, p->source->name.ptr, p->source->name.len))
             continue;
-        sandbox_call_budget(L, ROWFN_FACTORY_INSTRUCTIONS);
         lua_pushcfunction(L, call_factory);
         lua_pushlightuserdata(L, (void *)p->source);
         lua_pushlightuserdata(L, (void *)p->target);
         lua_rawgeti(L, LUA_REGISTRYINDEX, s->refs[i]);
+        watchdog_begin(s->watch, SANDBOX_FACTORY_MS);
         int status = lua_pcall(L, 3, 2, HANDLER);
+        watchdog_end(s->watch);
         if (status != LUA_OK) {
             sandbox_error(L, status, m->script_path, err);
             add_context(err, t->table, r);
@@ -202,7 +212,6 @@ sluice_status rowfn_bind(rowfn_state *s, const table_plan *p, rowfn_table **out,
         rowfn_unbind(t);
         return SLUICE_FATAL;
     }
-    sandbox_budget_off(L);
     if (t->n == 0) {
         free(t);
         return SLUICE_OK;
@@ -220,6 +229,54 @@ void rowfn_unbind(rowfn_table *t)
     free(t);
 }
 
+#define AHEAD 2       /* rows: texts are prefetched AHEAD rows ahead, slots twice as far */
+#define TEXT_LINES 8  /* cache lines of one text prefetched at most */
+
+/* A row event of the batch whose values can be indexed by column (bounds only:
+   a later row is not projected yet, so a target index may name another source
+   column; a prefetch of the wrong value costs a little, never a wrong read). */
+static const sluice_value *row_at(const sluice_batch *b, uint32_t i, uint32_t *ncolumns)
+{
+    if (i >= b->nevents)
+        return NULL;
+    const sluice_event *f = sluice_batch_event(b, i);
+    if ((f->op != SLUICE_OP_INSERT && f->op != SLUICE_OP_UPDATE) || !f->table || !f->new_row)
+        return NULL;
+    *ncolumns = f->table->ncolumns;
+    return f->new_row;
+}
+
+/*
+ * By the time the chain maps a batch (several MB, filled by the source before)
+ * its rows have left the cache: the first row:get of a row waited ~300 ns for
+ * its value and pushing a text ~250 ns more (perf, bench/RESULTS.md
+ * "Mappings"). So fetch, for rows still to come, what the functions touched in
+ * earlier rows: the value slots 2*AHEAD rows ahead, and the texts they point to
+ * AHEAD rows ahead (their slots were fetched AHEAD rows ago). What is left is
+ * the TLB miss (a row is a new 4 KiB page; the prefetch waits for its walk).
+ */
+static void prefetch_ahead(const rowfn_table *t, const sluice_batch *b, const sluice_event *e)
+{
+    if (!t->used || b->event_size == 0 || (const char *)e < (const char *)b->events)
+        return;
+    uint32_t i = (uint32_t)(((const char *)e - (const char *)b->events) / b->event_size), n;
+    const sluice_value *far = row_at(b, i + 2 * AHEAD, &n);
+    for (uint64_t m = t->used; far && m; m &= m - 1) {
+        uint32_t c = (uint32_t)__builtin_ctzll(m);
+        if (c < n)
+            __builtin_prefetch(&far[c]);
+    }
+    const sluice_value *near = row_at(b, i + AHEAD, &n);
+    for (uint64_t m = t->got; near && m; m &= m - 1) {
+        uint32_t c = (uint32_t)__builtin_ctzll(m);
+        if (c >= n || near[c].kind != SLUICE_VALUE_TEXT)
+            continue;
+        uint32_t len = near[c].len < TEXT_LINES * 64 ? near[c].len : TEXT_LINES * 64;
+        for (uint32_t off = 0; off < len; off += 64)
+            __builtin_prefetch(near[c].u.bytes + off);
+    }
+}
+
 sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int snapshot,
                           sluice_error *err)
 {
@@ -233,11 +290,14 @@ sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int 
     row->table = t->target;
     row->op = snapshot ? "LOAD" : e->op == SLUICE_OP_INSERT ? "INSERT" : "UPDATE";
     row->dropped = 0;
+    row->got = row->set = 0;
+    prefetch_ahead(t, b, e);
     for (uint32_t i = 0; i < t->n; i++) {
-        sandbox_call_budget(L, ROWFN_ROW_INSTRUCTIONS);
         lua_rawgeti(L, LUA_REGISTRYINDEX, t->fns[i].ref);
         lua_pushvalue(L, ROW);
+        watchdog_begin(s->watch, SANDBOX_ROW_MS);
         int status = lua_pcall(L, 1, 1, HANDLER);
+        watchdog_end(s->watch);
         if (status != LUA_OK) {
             row->values = NULL;
             sandbox_error(L, status, s->m->script_path, err);
@@ -253,5 +313,7 @@ sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int 
         }
     }
     row->values = NULL;
+    t->got |= row->got;
+    t->used |= row->got | row->set;
     return SLUICE_OK;
 }

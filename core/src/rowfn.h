@@ -7,16 +7,14 @@
  * a table handle (column names to indexes); the function it returns runs on
  * every inserted or updated row, on the target row after the declarative plan,
  * with one reused row handle (rowfn_row.c). Errors name script, line, table
- * and rule; each call has an instruction budget, the state a memory cap.
+ * and rule; each call has a time budget (the watchdog, lua_watchdog.h), the
+ * state a memory cap.
  */
 #ifndef SLUICE_ROWFN_H
 #define SLUICE_ROWFN_H
 
 #include "mapping.h"
 #include "mapping_plan.h"
-
-#define ROWFN_ROW_INSTRUCTIONS 1000000ull      /* Lua instructions per row and function */
-#define ROWFN_FACTORY_INSTRUCTIONS 200000000ull /* per factory call (once per table) */
 
 typedef struct rowfn_state rowfn_state; /* one chain's Lua state */
 typedef struct rowfn_table rowfn_table; /* one table version's row functions */

@@ -1,9 +1,12 @@
 /*
  * The row and table handles of per-row Lua functions. The row handle is one
- * full userdata per Lua state whose methods are C closures holding it, the
- * sluice.null and sluice.unchanged values as upvalues: a call costs a method
- * lookup and a pointer check, never an allocation (PROTOCOL-FACTS.md, Lua:
- * a reused userdata is the cheap way; tables per row cost 4x more).
+ * table per Lua state, reused for every row, holding its methods as fields:
+ * row:get finds them with the VM's own table lookup (a userdata's methods
+ * would go through its metatable's __index, ~115 instructions per call). The
+ * methods are C closures with the C side (rowfn_row, a full userdata),
+ * sluice.null and sluice.unchanged as upvalues: a call costs a lookup
+ * and a check, never an allocation (PROTOCOL-FACTS.md, Lua: tables built per
+ * row cost 4x more).
  *
  * Values: NULL is sluice.null, an unchanged TOAST value sluice.unchanged;
  * integer columns give Lua integers (exact to 64 bits), booleans Lua
@@ -40,7 +43,7 @@ static const char *column_name(lua_State *L, const sluice_column *col)
 static rowfn_row *self(lua_State *L)
 {
     rowfn_row *r = lua_touserdata(L, UP_ROW);
-    if (lua_touserdata(L, 1) != r)
+    if (lua_topointer(L, 1) != r->handle) /* lua_rawequal costs 4x more */
         luaL_error(L, "call row methods with a colon: row:get(column)");
     if (!r->values)
         luaL_error(L, "the row handle is only valid while the row function runs");
@@ -117,6 +120,7 @@ static int row_get(lua_State *L)
 {
     rowfn_row *r = self(L);
     uint32_t c = column_arg(L, r, 2);
+    r->got |= ROWFN_BIT(c);
     const sluice_value *v = &r->values[c];
     const sluice_column *col = sluice_table_column(r->table, c);
     switch (v->kind) {
@@ -161,6 +165,7 @@ static int row_set(lua_State *L)
 {
     rowfn_row *r = self(L);
     uint32_t c = column_arg(L, r, 2);
+    r->set |= ROWFN_BIT(c);
     sluice_value *v = &r->values[c];
     const sluice_column *col = sluice_table_column(r->table, c);
     char buf[64];
@@ -227,20 +232,28 @@ static int row_op(lua_State *L)
     return 1;
 }
 
+/* row.x = v: the handle has no fields of its own to set. */
+static int row_newindex(lua_State *L)
+{
+    return luaL_error(L, "the row handle has no field \"%s\" to set (write values with "
+                         "row:set(column, value))", luaL_tolstring(L, 2, NULL));
+}
+
 rowfn_row *rowfn_row_new(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         {"get", row_get}, {"set", row_set}, {"drop", row_drop}, {"op", row_op}, {NULL, NULL},
     };
+    lua_createtable(L, 0, 4); /* the handle */
     rowfn_row *r = lua_newuserdatauv(L, sizeof *r, 0);
     memset(r, 0, sizeof *r);
-    lua_createtable(L, 0, 3); /* the metatable */
-    lua_createtable(L, 0, 4); /* its __index: the methods */
-    lua_pushlightuserdata(L, r);
     lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_NULL);
     lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_UNCHANGED);
     luaL_setfuncs(L, methods, 3);
-    lua_setfield(L, -2, "__index");
+    r->handle = lua_topointer(L, -1);
+    lua_createtable(L, 0, 3); /* its metatable: no new fields, and hidden */
+    lua_pushcfunction(L, row_newindex);
+    lua_setfield(L, -2, "__newindex");
     lua_pushliteral(L, "sluice.row");
     lua_setfield(L, -2, "__name");
     lua_pushliteral(L, "sluice.row");

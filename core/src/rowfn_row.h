@@ -12,9 +12,14 @@ typedef struct rowfn_row {
     const sluice_table *table; /* the target table */
     const char *op;            /* "INSERT", "UPDATE" or "LOAD" */
     int dropped;               /* row:drop() was called */
+    uint64_t got, set;         /* columns (bit c, c < 64) get / set touched: prefetch hints */
+    const void *handle;        /* the Lua table methods must be called on */
 } rowfn_row;
 
-/* Pushes a new row handle and returns it. Raises on out of memory (call under pcall). */
+#define ROWFN_BIT(c) ((c) < 64 ? (uint64_t)1 << (c) : 0)
+
+/* Pushes a new row handle (a table) and returns its C side. Raises on out of
+   memory (call under pcall). */
 rowfn_row *rowfn_row_new(lua_State *L);
 
 /* Pushes the table handle a factory receives: { schema, name (source),
