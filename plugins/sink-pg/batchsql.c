@@ -125,15 +125,7 @@ void sp_multi_sql(sbuf *q, const sp_table *tt, const sp_tinfo *info, sp_stmt *st
 {
     st->nparams = 0;
     if (st->op == SP_INSERT) {
-        sb_printf(q, "INSERT INTO %s (", tt->qname);
-        for (uint32_t i = 0; i < tt->ncolumns; i++) {
-            if (!in_mask(st->mask, i))
-                continue;
-            if (st->nparams)
-                sb_puts(q, ", ");
-            sql_put_ident(q, tt->columns[i], strlen(tt->columns[i]));
-            st->param_cols[st->nparams++] = (int32_t)i;
-        }
+        sp_insert_head(q, tt, st);
         sb_puts(q, ") SELECT ");
         for (uint32_t p = 0; p < st->nparams; p++) {
             if (p)

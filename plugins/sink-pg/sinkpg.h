@@ -377,6 +377,8 @@ sluice_status sp_tinfo_lookup(sinkpg *s, sp_table *tt, sp_tinfo *info, sluice_er
 void sp_tinfo_clear(sp_tinfo *info);
 /* The SQL text of a multi-row statement (st->param_cols filled as in build_sql). */
 void sp_multi_sql(sbuf *q, const sp_table *tt, const sp_tinfo *info, sp_stmt *st);
+/* stmt.c: "INSERT INTO t (a, b" for the statement's columns, filling its param_cols. */
+void sp_insert_head(sbuf *q, const sp_table *tt, sp_stmt *st);
 /* Each parameter of st as a text array literal over the rows, into s->params. */
 sluice_status sp_multi_params(sinkpg *s, sp_table *tt, const sp_stmt *st, const sp_entry *rows,
                               uint32_t n, sluice_error *err);

@@ -63,6 +63,19 @@ static void row_mask(const sp_table *tt, const sluice_event *e, sp_op op, uint8_
 
 static int in_mask(const uint8_t *mask, uint32_t i) { return mask[i / 8] >> (i % 8) & 1; }
 
+void sp_insert_head(sbuf *q, const sp_table *tt, sp_stmt *st)
+{
+    sb_printf(q, "INSERT INTO %s (", tt->qname);
+    for (uint32_t i = 0; i < tt->ncolumns; i++) {
+        if (!in_mask(st->mask, i))
+            continue;
+        if (st->nparams)
+            sb_puts(q, ", ");
+        sql_put_ident(q, tt->columns[i], strlen(tt->columns[i]));
+        st->param_cols[st->nparams++] = (int32_t)i;
+    }
+}
+
 static sp_stmt *find_stmt(sp_table *tt, sp_op op, const uint8_t *mask, int multi)
 {
     size_t n = (tt->ncolumns + 7) / 8;
@@ -99,15 +112,7 @@ static void build_sql(sinkpg *s, sbuf *q, sp_table *tt, sp_stmt *st)
     if (st->multi) {
         sp_multi_sql(q, tt, sp_batch_info(s, tt), st);
     } else if (st->op == SP_INSERT) {
-        sb_printf(q, "INSERT INTO %s (", tt->qname);
-        for (uint32_t i = 0; i < tt->ncolumns; i++) {
-            if (!in_mask(st->mask, i))
-                continue;
-            if (st->nparams)
-                sb_puts(q, ", ");
-            sql_put_ident(q, tt->columns[i], strlen(tt->columns[i]));
-            st->param_cols[st->nparams++] = (int32_t)i;
-        }
+        sp_insert_head(q, tt, st);
         sb_puts(q, ") VALUES (");
         for (uint32_t p = 0; p < st->nparams; p++)
             sb_printf(q, "%s$%u", p ? ", " : "", (unsigned)p + 1);
