@@ -47,6 +47,7 @@ static void free_rule(map_rule *r)
         free(t->value);
         free(t->old_value);
         free(t->data_type);
+        free(t->suffix);
         for (uint32_t i = 0; i < t->nterms; i++)
             free(t->terms[i].text);
         free(t->terms);
@@ -172,6 +173,9 @@ int mapping_check_transform(const map_rule *r, sluice_error *err)
                            "For example column = \"op\", data_type = \"text\", "
                            "expression = \"$AR_H_OPERATION\".",
                            err);
+        if (t->has_fn && (t->value || t->nterms))
+            return missing(r, "fn alone", "The function's result is the value: leave value "
+                           "and expression out.", err);
         break;
     case MAP_CHANGE_DATA_TYPE:
         if (!t->data_type)
@@ -186,7 +190,8 @@ int mapping_check_transform(const map_rule *r, sluice_error *err)
     default: break;
     }
     int column_rule = t->action == MAP_REMOVE_COLUMN || t->action == MAP_INCLUDE_COLUMN ||
-                      t->action == MAP_ADD_COLUMN || t->action == MAP_CHANGE_DATA_TYPE;
+                      t->action == MAP_ADD_COLUMN || t->action == MAP_CHANGE_DATA_TYPE ||
+                      t->action == MAP_ADD_BEFORE_IMAGE;
     if ((column_rule || t->target == MAP_TARGET_COLUMN) && !t->column)
         return missing(r, "a column", "Name the column (a pattern): column = \"%\".", err);
     if (column_rule && t->target != MAP_TARGET_COLUMN) {
@@ -261,20 +266,24 @@ static const char *const action_names[] = {
     [MAP_ADD_COLUMN] = "add-column",
     [MAP_CHANGE_DATA_TYPE] = "change-data-type",
     [MAP_DEFINE_PRIMARY_KEY] = "define-primary-key",
+    [MAP_ADD_BEFORE_IMAGE] = "add-before-image-columns", /* row-function: read apart */
 };
 
 map_action mapping_action(const char *name)
 {
     for (size_t i = 1; i < sizeof action_names / sizeof action_names[0]; i++)
-        if (strcmp(action_names[i], name) == 0)
+        if (action_names[i] && strcmp(action_names[i], name) == 0)
             return (map_action)i;
     return 0;
 }
 
 const char *mapping_action_name(map_action a)
 {
-    return a > 0 && (size_t)a < sizeof action_names / sizeof action_names[0] ? action_names[a]
-                                                                             : "?";
+    if (a == MAP_ROW_FUNCTION)
+        return "row-function";
+    return a > 0 && (size_t)a < sizeof action_names / sizeof action_names[0] && action_names[a]
+               ? action_names[a]
+               : "?";
 }
 
 map_target mapping_target(const char *name)

@@ -62,8 +62,16 @@ typedef enum map_action {
     MAP_ADD_COLUMN,
     MAP_CHANGE_DATA_TYPE,
     MAP_DEFINE_PRIMARY_KEY,
-    MAP_ROW_FUNCTION /* Lua only: a per-row function (rowfn.h); never from DMS JSON */
+    MAP_ROW_FUNCTION, /* Lua only: a per-row function (rowfn.h); never from DMS JSON */
+    MAP_ADD_BEFORE_IMAGE /* add-before-image-columns: BI_<column> per matching column */
 } map_action;
+
+/* add-before-image-columns column-filter: which source columns get a BI_ column. */
+typedef enum map_bi_filter {
+    MAP_BI_PK_ONLY = 0, /* the default: key columns */
+    MAP_BI_NON_LOB,     /* every column but LOBs (text, bytea, json, xml) */
+    MAP_BI_ALL
+} map_bi_filter;
 
 /* What an added column holds: a constant, a piece of source metadata, a column. */
 typedef enum map_term_kind {
@@ -74,7 +82,8 @@ typedef enum map_term_kind {
     MAP_TERM_TRANSACTION_ID,  /* source transaction id */
     MAP_TERM_POSITION,        /* source log position, printable */
     MAP_TERM_SCHEMA_NAME,     /* source schema */
-    MAP_TERM_TABLE_NAME       /* source table */
+    MAP_TERM_TABLE_NAME,      /* source table */
+    MAP_TERM_BEFORE_IMAGE     /* a column's value before an update (the event's old row) */
 } map_term_kind;
 
 /* An added column's value: the concatenation of its terms (one term: that value). */
@@ -96,7 +105,10 @@ typedef struct map_transform {
     uint32_t nterms;
     char **key_columns; /* define-primary-key */
     uint32_t nkey_columns;
-    uint32_t lua_index; /* row-function: N of mappings[N], whose fn each chain takes */
+    uint32_t lua_index; /* row-function, add-column fn: N of mappings[N], whose fn each chain takes */
+    int has_fn;         /* add-column (Lua only): a row function returns the column's value */
+    char *suffix;       /* add-before-image-columns: column-suffix (the prefix is in value) */
+    map_bi_filter bi_filter; /* add-before-image-columns: column-filter */
 } map_transform;
 
 typedef enum map_rule_kind { MAP_RULE_SELECTION = 1, MAP_RULE_TRANSFORMATION = 2 } map_rule_kind;

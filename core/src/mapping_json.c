@@ -7,7 +7,8 @@
  *                   rule-action include | exclude | explicit, filters, load-order
  *   transformation  rule-target schema | table | column, object-locator
  *                   {schema-name, table-name, column-name}, rule-action, value,
- *                   old-value, expression, data-type, primary-key-def
+ *                   old-value, expression, data-type, primary-key-def,
+ *                   before-image-def (add-before-image-columns)
  *   table-settings  object-locator, parallel-load, lob-settings
  *
  * Filter operators are DMS's (eq, noteq, lte, ste, gte, between, notbetween,
@@ -555,10 +556,6 @@ static const char *const action_names[] = {
 /* Actions DMS has and sluice refuses, with why. */
 static int refuse_action(loader *ld, const char *action)
 {
-    if (strcmp(action, "add-before-image-columns") == 0)
-        return fail(ld, "Remove the rule; the sink keeps the new row image only.",
-                    "rule-action add-before-image-columns is not supported (sluice writes no "
-                    "before-image columns)");
     if (strncmp(action, "data-masking-", 13) == 0)
         return fail(ld, "Mask the column with a transform plugin (transforms/mask) instead.",
                     "rule-action %s is not supported in table mappings", action);
@@ -609,7 +606,8 @@ static int check_json_shape(loader *ld, const map_transform *t, const char *acti
     default: break;
     }
     int column_rule = t->action == MAP_REMOVE_COLUMN || t->action == MAP_INCLUDE_COLUMN ||
-                      t->action == MAP_ADD_COLUMN || t->action == MAP_CHANGE_DATA_TYPE;
+                      t->action == MAP_ADD_COLUMN || t->action == MAP_CHANGE_DATA_TYPE ||
+                      t->action == MAP_ADD_BEFORE_IMAGE;
     if (column_rule && t->target != MAP_TARGET_COLUMN)
         return fail(ld, "Set \"rule-target\": \"column\".", "%s applies to columns", action);
     if (t->target == MAP_TARGET_COLUMN && !t->column)
@@ -652,6 +650,48 @@ static int read_key(loader *ld, const json_t *rule, map_transform *t)
     if (!cols || json_is_null(cols))
         return 0;
     return text_list(ld, cols, "columns", &t->key_columns, &t->nkey_columns);
+}
+
+/* before-image-def {column-prefix (default "BI_"), column-suffix (default ""),
+   column-filter (default "pk-only")}, as DMS defines it for add-before-image-columns. */
+static int read_before_image(loader *ld, const json_t *rule, map_transform *t)
+{
+    static const char *const keys[] = {"column-prefix", "column-suffix", "column-filter"};
+    static const char *const filters[] = {"pk-only", "non-lob", "all"};
+    json_t *def;
+    char *filter = NULL;
+    if (object_of(ld, rule, "before-image-def", &def) != 0)
+        return -1;
+    if (t->action != MAP_ADD_BEFORE_IMAGE) {
+        if (!def)
+            return 0;
+        return fail(ld, "Remove it, or use rule-action add-before-image-columns.",
+                    "\"before-image-def\" goes with add-before-image-columns, not %s",
+                    mapping_action_name(t->action));
+    }
+    free(t->value); /* DMS has no "value" here: the prefix takes its place */
+    t->value = NULL;
+    if (def && (check_keys(ld, def, keys, NELEMS(keys), "before-image-def") != 0 ||
+                text_of(ld, def, "column-prefix", "before-image-def", &t->value) != 0 ||
+                text_of(ld, def, "column-suffix", "before-image-def", &t->suffix) != 0 ||
+                text_of(ld, def, "column-filter", "before-image-def", &filter) != 0))
+        return -1;
+    int rc = 0;
+    if (filter && strcmp(filter, "pk-only") != 0) {
+        if (strcmp(filter, "non-lob") == 0)
+            t->bi_filter = MAP_BI_NON_LOB;
+        else if (strcmp(filter, "all") == 0)
+            t->bi_filter = MAP_BI_ALL;
+        else
+            rc = unknown_word(ld, "before-image-def ", "column-filter", filter, filters,
+                              NELEMS(filters));
+    }
+    free(filter);
+    if (rc == 0 && ((!t->value && !(t->value = strdup("BI_"))) ||
+                    (!t->suffix && !(t->suffix = strdup(""))) ||
+                    (!t->column && !(t->column = strdup("%")))))
+        return oom(ld);
+    return rc;
 }
 
 static int read_transformation(loader *ld, const json_t *rule)
@@ -783,11 +823,8 @@ static int read_transformation(loader *ld, const json_t *rule)
         if (pg_type(ld, dt, &t->data_type) != 0)
             goto out;
     }
-    if (json_object_get(rule, "before-image-def")) {
-        fail(ld, "Remove it.", "\"before-image-def\" goes with add-before-image-columns, which "
-                               "sluice does not support");
+    if (read_before_image(ld, rule, t) != 0)
         goto out;
-    }
     if (read_key(ld, rule, t) != 0 || check_json_shape(ld, t, action_name) != 0)
         goto out;
     rc = mapping_check_transform(r, ld->err);

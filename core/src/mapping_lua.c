@@ -7,6 +7,8 @@
  *   { rule = "rename", target = "table", schema = "public", table = "users", value = "app_users" }
  *   { table_mappings_json = "dms.json" }   -- or table_mappings_json "dms.json"
  *   { rule = "row-function", schema = "s", table = "t", fn = function(t) ... end }
+ *   { rule = "add-column", ..., column = "c", data_type = "text", fn = function(t) ... end }
+ *   { rule = "add-before-image-columns", schema = "s", table = "t", filter = "all" }
  *
  * docs/mappings.md is the reference. Every problem names the rule's line.
  */
@@ -243,11 +245,76 @@ static map_target implied_target(map_action a, const map_transform *t)
     }
 }
 
-static int read_transformation(reader *rd, int item, const char *rule, map_action action)
+/* add-column's fn: a factory like row-function's, whose row function returns
+   the column's value; rowfn.c takes it from each thread's own run of the file. */
+static int read_column_fn(reader *rd, int item, map_transform *t, uint32_t index)
+{
+    lua_pushliteral(rd->L, "fn");
+    int type = lua_rawget(rd->L, item);
+    lua_pop(rd->L, 1);
+    if (type == LUA_TNIL)
+        return 0;
+    if (t->action != MAP_ADD_COLUMN)
+        return fail(rd, "Use a row-function rule to run Lua on rows.",
+                    "\"fn\" goes with add-column and row-function");
+    if (type != LUA_TFUNCTION)
+        return fail(rd, "Write fn = function(t) local c = t:column(\"name\") "
+                        "return function(row) return ... end end (docs/mappings.md).",
+                    "\"fn\" must be a function, not %s", lua_typename(rd->L, type));
+    t->has_fn = 1;
+    t->lua_index = index;
+    rd->m->nrow_functions++;
+    return 0;
+}
+
+/* { rule = "add-before-image-columns", schema = P, table = P, column = P,
+     prefix = "BI_", suffix = "", filter = "pk-only" | "non-lob" | "all" } */
+static int read_before_image(reader *rd, int item)
+{
+    static const char *const keys[] = {"rule",   "schema", "table",  "column",
+                                       "prefix", "suffix", "filter", NULL};
+    if (check_keys(rd, item, keys, "add-before-image-columns") != 0)
+        return -1;
+    map_rule *r = mapping_add(rd->m, MAP_RULE_TRANSFORMATION, rd->id, rd->where);
+    if (!r)
+        return fail(rd, NULL, "out of memory");
+    map_transform *t = &r->u.tr;
+    t->action = MAP_ADD_BEFORE_IMAGE;
+    t->target = MAP_TARGET_COLUMN;
+    char *filter = NULL;
+    if (text_field(rd, item, "schema", &t->schema) != 0 ||
+        text_field(rd, item, "table", &t->table) != 0 ||
+        text_field(rd, item, "column", &t->column) != 0 ||
+        text_field(rd, item, "prefix", &t->value) != 0 ||
+        text_field(rd, item, "suffix", &t->suffix) != 0 ||
+        text_field(rd, item, "filter", &filter) != 0)
+        return -1;
+    int rc = 0;
+    if (filter && strcmp(filter, "non-lob") == 0)
+        t->bi_filter = MAP_BI_NON_LOB;
+    else if (filter && strcmp(filter, "all") == 0)
+        t->bi_filter = MAP_BI_ALL;
+    else if (filter && strcmp(filter, "pk-only") != 0)
+        rc = fail(rd, "Filters are pk-only (the default), non-lob and all.",
+                  "unknown filter \"%s\"", filter);
+    free(filter);
+    if (rc == 0 && !t->schema)
+        rc = fail(rd, "Name the schema it applies to (a pattern: schema = \"%\" for all).",
+                  "a \"add-before-image-columns\" rule needs schema");
+    if (rc == 0 && ((!t->table && !(t->table = strdup("%"))) ||
+                    (!t->column && !(t->column = strdup("%"))) ||
+                    (!t->value && !(t->value = strdup("BI_"))) ||
+                    (!t->suffix && !(t->suffix = strdup("")))))
+        rc = fail(rd, NULL, "out of memory");
+    return rc == 0 ? mapping_check_transform(r, rd->err) : -1;
+}
+
+static int read_transformation(reader *rd, int item, const char *rule, map_action action,
+                               uint32_t index)
 {
     static const char *const keys[] = {"rule",      "target",     "schema",  "table",
                                        "column",    "value",      "old_value", "data_type",
-                                       "expression", "columns",   NULL};
+                                       "expression", "columns",   "fn",      NULL};
     if (check_keys(rd, item, keys, rule) != 0)
         return -1;
     map_rule *r = mapping_add(rd->m, MAP_RULE_TRANSFORMATION, rd->id, rd->where);
@@ -284,6 +351,8 @@ static int read_transformation(reader *rd, int item, const char *rule, map_actio
             rc = fail(rd, NULL, "expression \"%s\": %s", expression, why);
     }
     free(expression);
+    if (rc == 0)
+        rc = read_column_fn(rd, item, t, index);
     if (rc == 0) {
         lua_pushliteral(rd->L, "columns");
         if (lua_rawget(rd->L, item) != LUA_TNIL)
@@ -359,13 +428,15 @@ static int read_rule(reader *rd, int item, uint32_t index)
         rc = read_selection(rd, item, rule);
     else if (strcmp(rule, "row-function") == 0)
         rc = read_row_function(rd, item, index);
+    else if (strcmp(rule, "add-before-image-columns") == 0)
+        rc = read_before_image(rd, item);
     else if ((action = mapping_action(rule)) != 0)
-        rc = read_transformation(rd, item, rule, action);
+        rc = read_transformation(rd, item, rule, action, index);
     else
         rc = fail(rd, "Rules are include, exclude, explicit, rename, convert-lowercase, "
                       "convert-uppercase, add-prefix, remove-prefix, replace-prefix, add-suffix, "
                       "remove-suffix, replace-suffix, remove-column, include-column, add-column, "
-                      "change-data-type, define-primary-key, row-function.",
+                      "change-data-type, define-primary-key, add-before-image-columns, row-function.",
                   "unknown rule \"%s\"", rule);
     free(rule);
     return rc;

@@ -172,6 +172,7 @@ typedef struct draft {
     const char **types; /* change-data-type's type name, or NULL */
     int *keep;
     const map_transform **added;
+    int32_t *before;  /* per added column: the source column of a before image, or -1 */
     uint32_t nadded;
     const map_transform *key; /* define-primary-key */
 } draft;
@@ -184,6 +185,7 @@ static void draft_free(draft *d, uint32_t n)
     free(d->types);
     free(d->keep);
     free(d->added);
+    free(d->before);
 }
 
 static int plan_fail(const map_rule *r, const sluice_table *t, sluice_error *err, const char *what)
@@ -201,16 +203,48 @@ static const map_rule *rule_of(const mapping *m, const map_transform *tr)
     return NULL;
 }
 
+/* DMS counts text, bytea, json and xml as LOBs (CLOB/NCLOB/BLOB). */
+static int is_lob(const sluice_column *c)
+{
+    return (c->type == SLUICE_TYPE_TEXT && c->precision < 0) || c->type == SLUICE_TYPE_BYTES ||
+           c->type == SLUICE_TYPE_JSON ||
+           (c->type == SLUICE_TYPE_SOURCE_NATIVE && str_eq(c->source_type, "xml"));
+}
+
+/* add-before-image-columns: prefix + name + suffix for each source column the
+   column pattern and the column-filter pick, in the source's column order. */
+static int add_before_images(const sluice_table *t, const map_transform *tr, draft *d)
+{
+    for (uint32_t c = 0; c < t->ncolumns; c++) {
+        const sluice_column *col = sluice_table_column(t, c);
+        if (!like(tr->column, col->name) ||
+            (tr->bi_filter == MAP_BI_PK_ONLY && !(col->flags & SLUICE_COLUMN_KEY)) ||
+            (tr->bi_filter == MAP_BI_NON_LOB && is_lob(col)))
+            continue;
+        uint32_t k = t->ncolumns + d->nadded;
+        size_t len = strlen(tr->value) + col->name.len + strlen(tr->suffix) + 1;
+        if (!(d->names[k] = malloc(len)))
+            return -1;
+        snprintf(d->names[k], len, "%s%.*s%s", tr->value, (int)col->name.len, col->name.ptr,
+                 tr->suffix);
+        d->before[d->nadded] = (int32_t)c;
+        d->added[d->nadded++] = tr;
+    }
+    return 0;
+}
+
 /* Columns: kept or not, names, types, added columns, the key rule. */
 static int draft_columns(const mapping *m, const sluice_table *t, draft *d)
 {
     uint32_t n = t->ncolumns;
     int includes = 0;
-    d->names = calloc(n + m->nrules + 1, sizeof *d->names);
-    d->types = calloc(n + m->nrules + 1, sizeof *d->types);
+    size_t most = m->nrules * ((size_t)n + 1) + 1; /* a before-image rule adds up to n */
+    d->names = calloc(n + most, sizeof *d->names);
+    d->types = calloc(n + most, sizeof *d->types);
     d->keep = calloc(n + 1, sizeof *d->keep);
-    d->added = calloc(m->nrules + 1, sizeof *d->added);
-    if (!d->names || !d->types || !d->keep || !d->added)
+    d->added = calloc(most, sizeof *d->added);
+    d->before = calloc(most, sizeof *d->before);
+    if (!d->names || !d->types || !d->keep || !d->added || !d->before)
         return -1;
     for (size_t i = 0; i < m->nrules; i++) {
         const map_transform *tr = &m->rules[i].u.tr;
@@ -244,9 +278,13 @@ static int draft_columns(const mapping *m, const sluice_table *t, draft *d)
             continue;
         if (tr->action == MAP_ADD_COLUMN) {
             uint32_t k = n + d->nadded;
+            d->before[d->nadded] = -1;
             d->added[d->nadded++] = tr;
             d->types[k] = tr->data_type;
             if (!(d->names[k] = strdup(tr->column)))
+                return -1;
+        } else if (tr->action == MAP_ADD_BEFORE_IMAGE) {
+            if (add_before_images(t, tr, d) != 0)
                 return -1;
         } else if (tr->action == MAP_DEFINE_PRIMARY_KEY) {
             d->key = tr;
@@ -389,6 +427,9 @@ static int build_target(const mapping *m, sluice_catalog *out, const sluice_tabl
         if (c < n && !d->keep[c])
             continue;
         const sluice_column *from = c < n ? sluice_table_column(t, c) : NULL;
+        int32_t before = c < n ? -1 : d->before[c - n];
+        /* a before image has its column's type */
+        const sluice_column *typed = before >= 0 ? sluice_table_column(t, (uint32_t)before) : from;
         sluice_str name = {d->names[c], strlen(d->names[c])};
         uint32_t flags = from ? from->flags : SLUICE_COLUMN_NULLABLE;
         if (d->key) {
@@ -396,9 +437,9 @@ static int build_target(const mapping *m, sluice_catalog *out, const sluice_tabl
             if (in_key(d, d->names[c], from ? from->name : (sluice_str){"", 0}))
                 flags = (flags | SLUICE_COLUMN_KEY) & ~SLUICE_COLUMN_NULLABLE;
         }
-        sluice_str type_name = from ? from->source_type : (sluice_str){"", 0};
-        int32_t precision = from ? from->precision : -1, scale = from ? from->scale : -1;
-        sluice_type type = from ? (sluice_type)from->type : SLUICE_TYPE_TEXT;
+        sluice_str type_name = typed ? typed->source_type : (sluice_str){"", 0};
+        int32_t precision = typed ? typed->precision : -1, scale = typed ? typed->scale : -1;
+        sluice_type type = typed ? (sluice_type)typed->type : SLUICE_TYPE_TEXT;
         if (d->types[c]) {
             type = plan_type_of(d->types[c], &precision, &scale);
             type_name = (sluice_str){d->types[c], strlen(d->types[c])};
@@ -418,6 +459,19 @@ static int build_target(const mapping *m, sluice_catalog *out, const sluice_tabl
                 return -1;
             if (value_policy_active(&p->columns[k].policy))
                 p->passthrough = 0, p->has_policies = 1; /* the projection runs them */
+        } else if (before >= 0) {
+            col->element_type = typed->element_type;
+            p->columns[k].source = -1;
+            p->columns[k].added = d->added[c - n];
+            p->columns[k].before.kind = MAP_TERM_BEFORE_IMAGE;
+            if (!(p->columns[k].term_columns = malloc(sizeof *p->columns[k].term_columns)))
+                return error_set(err, SLUICE_FATAL, "out of memory"), -1;
+            p->columns[k].term_columns[0] = before;
+            if (type_rules_column(m->types, t, typed, p->target, k, &p->columns[k].policy,
+                                  &p->values_untouched, err) != 0)
+                return -1;
+            if (value_policy_active(&p->columns[k].policy))
+                p->has_policies = 1;
         } else {
             p->columns[k].source = -1;
             p->columns[k].added = d->added[c - n];
@@ -471,7 +525,8 @@ static int has_row_function(const mapping *m, const sluice_table *t)
 {
     for (size_t i = 0; i < m->nrules; i++)
         if (m->rules[i].kind == MAP_RULE_TRANSFORMATION &&
-            m->rules[i].u.tr.action == MAP_ROW_FUNCTION && rule_matches_table(&m->rules[i].u.tr, t))
+            (m->rules[i].u.tr.action == MAP_ROW_FUNCTION || m->rules[i].u.tr.has_fn) &&
+            rule_matches_table(&m->rules[i].u.tr, t))
             return 1;
     return 0;
 }

@@ -13,6 +13,8 @@ typedef struct plan_column {
     int32_t source;              /* index of the source column it carries, or -1 */
     const map_transform *added;  /* add-column: the rule whose terms make the value */
     int32_t *term_columns;       /* added: per term, the source index of a COLUMN term */
+    map_term before;             /* add-before-image-columns: kind BEFORE_IMAGE, the value is
+                                    old_row[term_columns[0]]; else kind 0 */
     value_policy policy;         /* the type rule's per-value work (type_rules.h) */
 } plan_column;
 

@@ -70,6 +70,7 @@ static int term_text(const map_term *term, int32_t column, const sluice_value *r
             return 1;
         n = meta->format_position(meta->position, tmp, sizeof tmp);
         break;
+    case MAP_TERM_BEFORE_IMAGE: return 1; /* only in plan_column.before: added_value copies it */
     case MAP_TERM_SCHEMA_NAME: s = source->schema.ptr, n = source->schema.len; break;
     case MAP_TERM_TABLE_NAME: s = source->name.ptr, n = source->name.len; break;
     }
@@ -81,10 +82,19 @@ static int term_text(const map_term *term, int32_t column, const sluice_value *r
 }
 
 static int added_value(sluice_batch *b, const table_plan *p, const plan_column *pc,
-                       const sluice_value *row, const plan_meta *meta, uint32_t op,
-                       sluice_value *out)
+                       const sluice_value *row, const sluice_value *old, const plan_meta *meta,
+                       uint32_t op, sluice_value *out)
 {
     const map_transform *tr = pc->added;
+    if (pc->before.kind == MAP_TERM_BEFORE_IMAGE) {
+        /* the old row of an update, as the source sent it: inserts, full-load rows
+           and columns the source did not send (not in its replica identity) are NULL */
+        *out = (sluice_value){.kind = SLUICE_VALUE_NULL};
+        if (old && op == SLUICE_OP_UPDATE && !meta->snapshot &&
+            old[pc->term_columns[0]].kind != SLUICE_VALUE_UNCHANGED)
+            *out = old[pc->term_columns[0]];
+        return 0;
+    }
     if (tr->nterms == 0 && !tr->value) { /* neither: NULL, as DMS leaves it */
         out->kind = SLUICE_VALUE_NULL;
         return 0;
@@ -111,14 +121,20 @@ static int policy_value(sluice_batch *b, const table_plan *p, uint32_t i, sluice
     int rc = value_policy_apply(&p->columns[i].policy, b, v, why, sizeof why, &hint);
     if (rc > 0 && meta->error)
         value_policy_reject(meta->error, p->source,
-                            sluice_table_column(p->source, (uint32_t)p->columns[i].source)->name,
+                            sluice_table_column(p->source,
+                                                (uint32_t)(p->columns[i].source >= 0
+                                                               ? p->columns[i].source
+                                                               : p->columns[i].term_columns[0]))
+                                ->name,
                             v, why, hint);
     return rc == 0 ? 0 : -1;
 }
 
-/* The target row of a source row: pointer copies and added values. */
+/* The target row of a source row: pointer copies and added values (old: the
+   event's source old row, for before images). */
 static sluice_value *project(sluice_batch *b, const table_plan *p, sluice_value *row,
-                             const plan_meta *meta, uint32_t op, int with_added)
+                             const sluice_value *old, const plan_meta *meta, uint32_t op,
+                             int with_added)
 {
     uint32_t n = p->target->ncolumns;
     sluice_value *out = p->in_place ? (sluice_value *)row
@@ -140,7 +156,9 @@ static sluice_value *project(sluice_batch *b, const table_plan *p, sluice_value 
                 return NULL;
         } else if (!with_added)
             out[i] = (sluice_value){.kind = SLUICE_VALUE_NULL};
-        else if (added_value(b, p, pc, row, meta, op, &out[i]) != 0)
+        else if (added_value(b, p, pc, row, old, meta, op, &out[i]) != 0 ||
+                 (p->has_policies && value_policy_active(&pc->policy) &&
+                  out[i].kind != SLUICE_VALUE_NULL && policy_value(b, p, i, &out[i], meta) != 0))
             return NULL;
     }
     return out;
@@ -162,9 +180,10 @@ int plan_event(const table_plan *p, sluice_batch *b, sluice_event *e, const plan
         }
     }
     if (!p->passthrough) {
-        if (e->new_row && !(e->new_row = project(b, p, e->new_row, meta, e->op, 1)))
+        /* the new row first: its before images read the old row's source shape */
+        if (e->new_row && !(e->new_row = project(b, p, e->new_row, e->old_row, meta, e->op, 1)))
             return -1;
-        if (e->old_row && !(e->old_row = project(b, p, e->old_row, meta, e->op, 0)))
+        if (e->old_row && !(e->old_row = project(b, p, e->old_row, NULL, meta, e->op, 0)))
             return -1;
     }
     e->table = p->target;

@@ -30,6 +30,7 @@ struct rowfn_state {
 typedef struct bound_fn {
     int ref;              /* the row function in the registry */
     const map_rule *rule; /* for messages */
+    int32_t column;       /* add-column fn: the target column its result fills; else -1 */
 } bound_fn;
 
 struct rowfn_table {
@@ -41,16 +42,19 @@ struct rowfn_table {
     bound_fn fns[];
 };
 
+/* row-function rules, and add-column rules with a fn (whose result is the value) */
 static int is_row_function(const map_rule *r)
 {
-    return r->kind == MAP_RULE_TRANSFORMATION && r->u.tr.action == MAP_ROW_FUNCTION;
+    return r->kind == MAP_RULE_TRANSFORMATION &&
+           (r->u.tr.action == MAP_ROW_FUNCTION || r->u.tr.has_fn);
 }
 
 /* "... (table sales.orders, row-function mappings[3])" after a message. */
 static void add_context(sluice_error *err, const char *table, const map_rule *r)
 {
     char ctx[400];
-    snprintf(ctx, sizeof ctx, " (table %s, row-function %s)", table, r->id);
+    snprintf(ctx, sizeof ctx, " (table %s, %s %s)", table, mapping_action_name(r->u.tr.action),
+             r->id);
     size_t used = strnlen(err->message, sizeof err->message - 1);
     snprintf(err->message + used, sizeof err->message - used, "%s", ctx);
 }
@@ -157,6 +161,30 @@ static int call_factory(lua_State *L)
     return 2;
 }
 
+/* The target index of the column an add-column rule adds; -1 for a row-function. */
+static int32_t added_column(const table_plan *p, const map_transform *tr)
+{
+    for (uint32_t c = 0; tr->has_fn && c < p->target->ncolumns; c++)
+        if (p->columns[c].added == tr)
+            return (int32_t)c;
+    return -1;
+}
+
+/* add-column fn: its result (on top) becomes the column's value through
+   row:set, so it converts as set does; nil is NULL. */
+static int store_result(lua_State *L, int32_t column)
+{
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_NULL);
+    }
+    lua_getfield(L, ROW, "set");
+    lua_pushvalue(L, ROW);
+    lua_pushinteger(L, (lua_Integer)column + 1);
+    lua_rotate(L, -4, -1); /* set, row, column, result */
+    return lua_pcall(L, 3, 0, HANDLER);
+}
+
 sluice_status rowfn_bind(rowfn_state *s, const table_plan *p, rowfn_table **out,
                          sluice_error *err)
 {
@@ -195,6 +223,7 @@ sluice_status rowfn_bind(rowfn_state *s, const table_plan *p, rowfn_table **out,
             add_context(err, t->table, r);
         } else if (lua_toboolean(L, -2)) {
             t->fns[t->n].rule = r;
+            t->fns[t->n].column = added_column(p, &r->u.tr);
             t->fns[t->n++].ref = (int)lua_tointeger(L, -1);
             lua_settop(L, ROW);
             continue;
@@ -298,6 +327,8 @@ sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int 
         watchdog_begin(s->watch, SANDBOX_ROW_MS);
         int status = lua_pcall(L, 1, 1, HANDLER);
         watchdog_end(s->watch);
+        if (status == LUA_OK && t->fns[i].column >= 0) /* not a drop: false is a value */
+            status = store_result(L, t->fns[i].column);
         if (status != LUA_OK) {
             row->values = NULL;
             sandbox_error(L, status, s->m->script_path, err);
@@ -305,7 +336,8 @@ sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int 
             lua_settop(L, ROW);
             return SLUICE_FATAL;
         }
-        int keep = !row->dropped && !(lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1));
+        int keep = !row->dropped && (t->fns[i].column >= 0 || !(lua_type(L, -1) == LUA_TBOOLEAN &&
+                                                                 !lua_toboolean(L, -1)));
         lua_settop(L, ROW);
         if (!keep) {
             e->op = SLUICE_OP_SKIP;

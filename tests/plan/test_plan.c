@@ -285,6 +285,83 @@ static void test_passthrough(void)
     catalog_free(out);
 }
 
+/* add-before-image-columns: BI_ columns typed as their columns, holding the
+   old row's values on updates; NULL on inserts, full-load rows and values the
+   source did not send. */
+static void test_before_image(void)
+{
+    sluice_catalog *src = catalog_new(), *out = catalog_new();
+    sluice_table *t = orders(src);
+    mapping *m = mapping_new();
+    transform(m, MAP_REMOVE_COLUMN, MAP_TARGET_COLUMN, "sales", "Orders", "secret", NULL);
+    map_transform *pk =
+        transform(m, MAP_ADD_BEFORE_IMAGE, MAP_TARGET_COLUMN, "sales", "%", "%", "BI_");
+    pk->suffix = strdup("");
+    map_transform *nl =
+        transform(m, MAP_ADD_BEFORE_IMAGE, MAP_TARGET_COLUMN, "sales", "%", "%", "old_");
+    nl->suffix = strdup("_was");
+    nl->bi_filter = MAP_BI_NON_LOB; /* Id and amount: Region and secret are text (LOBs) */
+    table_plan *p;
+    sluice_error err;
+    error_init(&err);
+    CHECK(table_plan_build(m, out, t, &p, &err) == 0);
+    if (!p) {
+        fprintf(stderr, "%s\n", err.message);
+        return;
+    }
+    CHECK(p->target->ncolumns == 6 && !p->values_untouched && !p->in_place);
+    CHECK_STR(col_name(p->target, 3), "BI_Id");
+    CHECK_STR(col_name(p->target, 4), "old_Id_was");
+    CHECK_STR(col_name(p->target, 5), "old_amount_was");
+    const sluice_column *bi = sluice_table_column(p->target, 3);
+    CHECK(bi->type == SLUICE_TYPE_INT32 && !(bi->flags & SLUICE_COLUMN_KEY) &&
+          (bi->flags & SLUICE_COLUMN_NULLABLE));
+    const sluice_column *am = sluice_table_column(p->target, 5);
+    CHECK(am->type == SLUICE_TYPE_DECIMAL && am->source_type.len == 13 &&
+          memcmp(am->source_type.ptr, "numeric(12,2)", 13) == 0);
+
+    const sluice_host *h = host_api();
+    sluice_batch *b = batch_new(SLUICE_BATCH_CHANGES, 8, 1 << 16);
+    sluice_event *u = h->emit(b, SLUICE_OP_UPDATE, t, 1); /* REPLICA IDENTITY FULL */
+    u->new_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 8};
+    h->set_text(b, &u->new_row[2], "2.00", 4);
+    u->old_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 7};
+    h->set_text(b, &u->old_row[2], "1.50", 4);
+    sluice_event *k = h->emit(b, SLUICE_OP_UPDATE, t, 1); /* old key only */
+    k->new_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 3};
+    k->old_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 2};
+    k->old_row[2] = (sluice_value){.kind = SLUICE_VALUE_UNCHANGED};
+    sluice_event *n = h->emit(b, SLUICE_OP_UPDATE, t, 0); /* no old row sent */
+    n->new_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 4};
+    sluice_event *i = h->emit(b, SLUICE_OP_INSERT, t, 0);
+    i->new_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 5};
+    plan_meta meta = {.xid = 1};
+    CHECK(plan_event(p, b, u, &meta) == 0 && plan_event(p, b, k, &meta) == 0 &&
+          plan_event(p, b, n, &meta) == 0 && plan_event(p, b, i, &meta) == 0);
+    CHECK(u->new_row[0].u.i == 8 && u->new_row[3].kind == SLUICE_VALUE_INT &&
+          u->new_row[3].u.i == 7 && u->new_row[4].u.i == 7);
+    CHECK(u->new_row[5].kind == SLUICE_VALUE_TEXT && u->new_row[5].len == 4 &&
+          memcmp(u->new_row[5].u.bytes, "1.50", 4) == 0);
+    CHECK(u->old_row[0].u.i == 7 && u->old_row[3].kind == SLUICE_VALUE_NULL);
+    CHECK(k->new_row[3].u.i == 2 && k->new_row[5].kind == SLUICE_VALUE_NULL);
+    CHECK(n->new_row[3].kind == SLUICE_VALUE_NULL && n->new_row[5].kind == SLUICE_VALUE_NULL);
+    CHECK(i->new_row[3].kind == SLUICE_VALUE_NULL && i->new_row[4].kind == SLUICE_VALUE_NULL);
+
+    /* a full-load row has no before image, even with an old row */
+    batch_reset(b);
+    b->kind = SLUICE_BATCH_SNAPSHOT;
+    sluice_event *l = h->emit(b, SLUICE_OP_INSERT, t, 0);
+    l->new_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 6};
+    meta = (plan_meta){.snapshot = 1};
+    CHECK(plan_event(p, b, l, &meta) == 0 && l->new_row[0].u.i == 6 &&
+          l->new_row[3].kind == SLUICE_VALUE_NULL);
+    batch_free(b);
+    table_plan_free(p);
+    mapping_free(m);
+    catalog_free(src);
+    catalog_free(out);
+}
+
 static void test_terms(void)
 {
     map_term *terms;
@@ -310,6 +387,7 @@ int main(void)
     test_filters();
     test_plan();
     test_passthrough();
+    test_before_image();
     test_terms();
     return unit_done();
 }
