@@ -683,7 +683,7 @@ static int read_before_image(loader *ld, const json_t *rule, map_transform *t)
         else if (strcmp(filter, "all") == 0)
             t->bi_filter = MAP_BI_ALL;
         else
-            rc = unknown_word(ld, "before-image-def ", "column-filter", filter, filters,
+            rc = unknown_word(ld, "", "before-image-def column-filter", filter, filters,
                               NELEMS(filters));
     }
     free(filter);

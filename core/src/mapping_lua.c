@@ -40,7 +40,7 @@ static int fail(reader *rd, const char *hint, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    error_set(rd->err, SLUICE_FATAL, "%s: %s: %s", rd->where, rd->id, msg);
+    error_set(rd->err, SLUICE_FATAL, "%s: rule %s: %s", rd->where, rd->id, msg);
     if (hint)
         error_hint(rd->err, "%s", hint);
     return -1;

@@ -51,6 +51,8 @@ plan_colmap *plan_column_map(const sluice_table *source, const table_plan *plan,
         plan_colmap *e = &map[m++];
         e->source = added_pass ? NULL : sluice_table_column(source, c);
         e->added = added_pass ? plan->columns[p].added : NULL;
+        if (added_pass && plan->columns[p].before.kind == MAP_TERM_BEFORE_IMAGE)
+            e->before_of = sluice_table_column(source, (uint32_t)plan->columns[p].term_columns[0]);
         if (p < 0)
             continue; /* removed by the plan */
         const sluice_column *pc = sluice_table_column(planned, (uint32_t)p);
@@ -60,7 +62,7 @@ plan_colmap *plan_column_map(const sluice_table *source, const table_plan *plan,
     }
     for (uint32_t t = 0; !same && t < target->ncolumns; t++)
         if (!used[t])
-            map[m++] = (plan_colmap){NULL, sluice_table_column(target, t), NULL};
+            map[m++] = (plan_colmap){.target = sluice_table_column(target, t)};
     free(used);
     *n = m;
     return map;
@@ -224,7 +226,7 @@ static void put_value(FILE *out, const sluice_column *c, sluice_str v)
     free(s);
 }
 
-void plan_put_expression(FILE *out, const map_transform *added)
+void plan_put_expression(FILE *out, const map_transform *added, const sluice_column *before_of)
 {
     static const char *const meta[] = {
         [MAP_TERM_OPERATION] = "$AR_H_OPERATION",
@@ -234,6 +236,14 @@ void plan_put_expression(FILE *out, const map_transform *added)
         [MAP_TERM_SCHEMA_NAME] = "$AR_M_SOURCE_SCHEMA",
         [MAP_TERM_TABLE_NAME] = "$AR_M_SOURCE_TABLE_NAME",
     };
+    if (before_of) {
+        fprintf(out, "before image of $%.*s", (int)before_of->name.len, before_of->name.ptr);
+        return;
+    }
+    if (added && added->has_fn) {
+        fputs("Lua fn", out);
+        return;
+    }
     if (added && added->nterms == 0 && added->value) { /* value = "constant" */
         put_literal(out, added->value);
         return;

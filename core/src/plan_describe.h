@@ -18,6 +18,7 @@ typedef struct plan_colmap {
     const sluice_column *source;
     const sluice_column *target;
     const map_transform *added;
+    const sluice_column *before_of; /* add-before-image-columns: the source column */
 } plan_colmap;
 
 /* The column mapping of source into target (the output table after the plan and
@@ -40,8 +41,9 @@ void plan_source_type(const sluice_column *c, char *buf, size_t size);
 void plan_put_ident(FILE *out, const char *name, size_t len);
 
 /* An added column's value as the rules wrote it: 'text' || $column || $AR_H_...;
-   NULL when it has no terms. */
-void plan_put_expression(FILE *out, const map_transform *added);
+   NULL when it has no terms; "Lua fn" for a fn; "before image of $c" when
+   before_of (a source column) is given. */
+void plan_put_expression(FILE *out, const map_transform *added, const sluice_column *before_of);
 
 /* The plan's row filter, e.g. "Region" = 'EU' OR "Region" IN ('APAC'); nothing
    is written when it has none (returns 0, else 1). */

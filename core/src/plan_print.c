@@ -57,11 +57,11 @@ static char *qualified_str(const sluice_table *t)
     return mb_take(&m);
 }
 
-static char *expression_str(const map_transform *added)
+static char *expression_str(const plan_colmap *e)
 {
     mbuf m;
     if (mb_open(&m))
-        plan_put_expression(m.f, added);
+        plan_put_expression(m.f, e->added, e->before_of);
     return mb_take(&m);
 }
 
@@ -142,7 +142,7 @@ static map_line *map_lines(const plan_doc *d, const plan_colmap *map, uint32_t n
         l[i].tname = e->target ? ident_str(e->target->name) : strdup("removed");
         l[i].ttype = e->target ? type_str(e->target, e->source, d->pg_names, 0) : strdup("");
         if (!e->source) {
-            char *expr = e->added ? expression_str(e->added) : strdup("by a transform");
+            char *expr = e->added ? expression_str(e) : strdup("by a transform");
             size_t size = (expr ? strlen(expr) : 0) + 16;
             if (expr && (l[i].note = malloc(size)))
                 snprintf(l[i].note, size, "added: %s", expr);
@@ -407,7 +407,7 @@ static json_t *jcolumns(const plan_doc *d, const plan_colmap *map, uint32_t n)
             bad |= json_object_set_new(o, "removed", json_true());
         }
         if (!e->source)
-            bad |= json_object_set_new(o, "added", e->added ? jtake(expression_str(e->added))
+            bad |= json_object_set_new(o, "added", e->added ? jtake(expression_str(e))
                                                             : json_string("by a transform"));
         if (bad) {
             json_decref(a);

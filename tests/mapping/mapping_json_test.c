@@ -785,6 +785,20 @@ static void test_errors(void)
            "dms.json: rule 4 (my rule): unknown rule-target \"tabel\"",
            "Did you mean \"table\"? Valid values are \"schema\", \"table\", \"column\", "
            "\"table-tablespace\" and \"index-tablespace\".");
+    EXPECT(T("add-before-image-columns", "column", LOC_C,
+             ", `before-image-def`: {`column-filter`: `pk_only`}"),
+           "dms.json: rule 4 (my rule): unknown before-image-def column-filter \"pk_only\"",
+           "Did you mean \"pk-only\"? Valid values are \"pk-only\", \"non-lob\" and \"all\".");
+    EXPECT(T("add-before-image-columns", "column", LOC_C,
+             ", `before-image-def`: {`column-prefix`: `BI_`, `prefix`: `x`}"),
+           "dms.json: rule 4 (my rule): unknown key \"prefix\" in before-image-def", NULL);
+    EXPECT(T("rename", "column", LOC_C, ", `value`: `x`, `before-image-def`: {}"),
+           "dms.json: rule 4 (my rule): \"before-image-def\" goes with add-before-image-columns, "
+           "not rename",
+           "Remove it, or use rule-action add-before-image-columns.");
+    EXPECT(T("add-before-image-columns", "table", LOC_T, ""),
+           "dms.json: rule 4 (my rule): add-before-image-columns applies to columns",
+           "Set \"rule-target\": \"column\".");
     EXPECT(RULES("{`rule-type`: `transformation`, `rule-id`: `4`, `rule-action`: `rename`, "
                  "`object-locator`: {`schema-name`: `s`}, `value`: `x`}"),
            "dms.json: rule 4: a transformation rule has no \"rule-target\"", NULL);

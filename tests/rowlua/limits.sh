@@ -88,6 +88,6 @@ return {
 LUA
 rc=0; "$SLUICE" run notfn.lua > notfn.log 2>&1 || rc=$?
 [ "$rc" = 3 ] || { cat notfn.log; fail "fn that is not a function: exit $rc, expected 3"; }
-grep -q 'notfn.lua:6: mappings\[1\]: "fn" must be a function, not string' notfn.log || { cat notfn.log; fail "notfn message"; }
+grep -q 'notfn.lua:6: rule mappings\[1\]: "fn" must be a function, not string' notfn.log || { cat notfn.log; fail "notfn message"; }
 pass "fn must be a function (configuration error, exit 3)"
 finish
