@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
-# What mappings cost the core: the generator's wide shape (32 columns: id and
-# 15 bigints, 16 texts of 100..399 bytes) through `sluice run` full load into
-# the null capture sink, pinned to one CPU (taskset -c 0), with
+# What mappings cost the core, side by side in one run, with
 #   none         no mappings at all
 #   identity     one include rule: a plan that leaves rows as they are
 #   declarative  renames (a table, two columns), a dropped column, two
-#                change-data-type (bigint -> numeric(20,0), text -> varchar(400))
-#                and a filter every row passes (so all variants write the same rows)
-#   row-function identity plus a per-row Lua function: reads two bigints and a
-#                text, writes one bigint
-# Variants interleave within each round; medians over RUNS rounds. Times are
-# the process's CPU time (user + sys, /usr/bin/time): on a shared machine the
-# wall clock also counts the time other processes hold the CPU. Reported:
-# declarative / identity throughput, and (row-function - identity) / rows.
-# The network and the databases are not involved: this is the core's own cost.
+#                change-data-type and a filter every row passes (so all
+#                variants write the same rows)
+#   row-function identity plus a per-row Lua function: reads two integers and
+#                a text, writes one integer
+# through `sluice run` full load into the null capture sink (the target
+# database is not involved: this is the core's own cost), pinned to one CPU
+# (taskset -c 0). Variants interleave within each round; medians over RUNS
+# rounds. Times are the process's CPU time (user + sys, /usr/bin/time): on a
+# shared machine the wall clock also counts the time other processes hold the
+# CPU. Reported: declarative / identity throughput, and
+# (row-function - identity) / rows.
 #
-# usage: bench/mapping.sh [RUNS]      (default 5)     BUILD=build-dir ROWS=per table
+# DATASET=generator (default): the generator plugin's wide shape, 2 tables x
+#   ROWS rows, 32 columns (id, 15 bigints, 16 texts of 100..399 bytes).
+# DATASET=wide: the shared benchmark's wide table (../shared/bench/sql/wide_pg.sql,
+#   11 columns: bigint, int, numeric(18,2), text of 10..2000 chars, varchar,
+#   boolean, timestamptz, date, jsonb, bytea, uuid; 2M rows) read by source-pg
+#   from the instance bench/pg_setup.sh starts (run it first). The source
+#   plugin's COPY parsing is in every variant's CPU time alike.
+#
+# usage: bench/mapping.sh [RUNS]      (default 5)
+#        BUILD=build-dir ROWS=per table (generator)  DATASET=generator|wide
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
 build=${BUILD:-$root/build}
 rows=${ROWS:-500000}
 total=$((rows * 2))
-export SLUICE_PLUGIN_PATH="$build/tests/plugins"
+dataset=${DATASET:-generator}
+export SLUICE_PLUGIN_PATH="$build/tests/plugins:$build/plugins"
 work=$(mktemp -d /tmp/sluice-bench-mapping.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -52,6 +62,36 @@ mappings_rowfn='mappings = {
       end },
   },'
 
+if [ "$dataset" = wide ]; then
+  source "$root/bench/pg_common.sh"
+  export SRC_URI="host=$HOST port=$SRC_PORT_WIDE dbname=$SRC_DB user=postgres"
+  total=$(psql -X -At -h "$HOST" -p "$SRC_PORT_WIDE" -U postgres -d "$SRC_DB" -c 'SELECT count(*) FROM wide') ||
+    { echo "no wide dataset on port $SRC_PORT_WIDE: run bench/pg_setup.sh first" >&2; exit 1; }
+  source_block='source = { plugin = "source-pg", conninfo = env "SRC_URI" },'
+  mappings_identity='mappings = { { rule = "include", schema = "public", table = "wide" } },'
+  mappings_declarative='mappings = {
+    { rule = "include", schema = "public", table = "wide", filters = { { column = "id", gte = 0 } } },
+    { rule = "add-prefix", schema = "public", table = "%", value = "m_" },
+    { rule = "rename", schema = "public", table = "%", column = "c_text", value = "body" },
+    { rule = "rename", schema = "public", table = "%", column = "c_num", value = "amount" },
+    { rule = "remove-column", schema = "public", table = "%", column = "c_bytea" },
+    { rule = "change-data-type", schema = "public", table = "%", column = "c_int", data_type = "bigint" },
+    { rule = "change-data-type", schema = "public", table = "%", column = "c_varchar", data_type = "varchar(200)" },
+  },'
+  mappings_rowfn='mappings = {
+    { rule = "include", schema = "public", table = "wide" },
+    { rule = "row-function", schema = "public", table = "%", fn = function(t)
+        local id, ci, cv = t:column("id"), t:column("c_int"), t:column("c_varchar")
+        return function(row)
+          local a, v = row:get(ci), row:get(cv)
+          if a ~= sluice.null and v ~= sluice.null and #v > 0 then row:set(ci, a // 2 + row:get(id) % 7) end
+        end
+      end },
+  },'
+else
+  source_block="source = { plugin = \"generator\", tables = 2, rows = $rows, columns = 32, wide = true },"
+fi
+
 variants=(none identity declarative rowfn)
 for v in "${variants[@]}"; do : > "$v.txt"; done
 for i in $(seq 1 "$runs"); do
@@ -60,7 +100,7 @@ for i in $(seq 1 "$runs"); do
     rm -rf .sluice
     cat > bench.lua <<LUA
 return { name = "bench", mode = "full-load",
-  source = { plugin = "generator", tables = 2, rows = $rows, columns = 32, wide = true },
+  $source_block
   target = { plugin = "capture", null = true, path = "unused" },
   ${!var}
   settings = { MaxFullLoadSubTasks = 1, StatusIntervalMs = 60000 } }
@@ -85,4 +125,4 @@ awk -v i="$med_identity" -v d="$med_declarative" -v r="$med_rowfn" -v n="$med_no
   printf "declarative / identity throughput: %.3f (cost %.1f%%)\n", i/d, (d/i-1)*100
   printf "identity / none throughput: %.3f\n", n/i
   printf "row function: (row-function - identity) / rows = %.0f ns per row\n", (r-i)*1e9/t }'
-echo "medians of $runs interleaved runs; generator wide shape (32 columns), one lane, null capture sink, taskset -c 0"
+echo "medians of $runs interleaved runs; dataset $dataset, one lane, null capture sink, taskset -c 0"

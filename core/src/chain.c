@@ -152,6 +152,9 @@ static sluice_status run_plans(transform_chain *c, sluice_batch *b, sluice_error
     c->meta.filtered = (b->flags & SLUICE_BATCH_FILTERED) != 0;
     error_init(err);
     c->meta.error = err; /* a value a type rule refuses fails the table (SLUICE_ERROR) */
+    /* row functions run over runs of events of one table, entering Lua once a run */
+    struct rowfn_table *run = NULL;
+    uint32_t run_from = 0;
     for (uint32_t i = 0; i < b->nevents; i++) {
         sluice_event *e = sluice_batch_event(b, i);
         if (e->op == SLUICE_OP_BEGIN) { /* a transaction may span batches: keep it here */
@@ -166,10 +169,16 @@ static sluice_status run_plans(transform_chain *c, sluice_batch *b, sluice_error
         if (plan_event(c->plans[id], b, e, &c->meta) != 0)
             return err->status == SLUICE_ERROR ? SLUICE_ERROR
                                                : error_set(err, SLUICE_FATAL, "out of memory");
-        if (c->rows && c->rows[id] && e->op != SLUICE_OP_SKIP &&
-            rowfn_event(c->rows[id], b, e, c->meta.snapshot, err) != SLUICE_OK)
-            return err->status;
+        struct rowfn_table *rows = c->rows ? c->rows[id] : NULL;
+        if (rows && rows != run) {
+            if (run && rowfn_events(run, b, run_from, i, c->meta.snapshot, err) != SLUICE_OK)
+                return err->status;
+            run = rows;
+            run_from = i;
+        }
     }
+    if (run && rowfn_events(run, b, run_from, b->nevents, c->meta.snapshot, err) != SLUICE_OK)
+        return err->status;
     if (b->table)
         b->table = c->plans[b->table->id]->target;
     return SLUICE_OK;

@@ -2,7 +2,8 @@
  * Row filters evaluated in C, on canonical values: numbers compare as exact
  * decimals (a 40-digit numeric compares right), booleans by truth, anything
  * else byte by byte (text in C collation; dates and timestamps in their ISO
- * canonical form sort the same way).
+ * canonical form sort the same way). Row comparisons (ABI 1.4) compare
+ * column by column, as SQL's (a, b) < (x, y).
  */
 #include "filter_eval.h"
 
@@ -165,6 +166,48 @@ static int condition_holds(const sluice_filter *f, uint32_t type, const sluice_v
     }
 }
 
+/* Whether the value of col cannot be judged: not sent, native, or (keys_only) not a key. */
+static int unjudgeable(const sluice_column *col, const sluice_value *v, int keys_only)
+{
+    return v->kind == SLUICE_VALUE_UNCHANGED || v->kind == SLUICE_VALUE_NATIVE ||
+           (keys_only && !(col->flags & (SLUICE_COLUMN_KEY | SLUICE_COLUMN_REPLICA_IDENTITY)));
+}
+
+static int is_row_op(uint32_t op)
+{
+    return op >= SLUICE_FILTER_ROW_LT && op <= SLUICE_FILTER_ROW_GE;
+}
+
+/*
+ * A row comparison (ABI 1.4) as SQL does it: column by column, the first
+ * unequal pair decides; a NULL met first leaves it unknown, which fails. Text
+ * compares byte by byte here, where the source (source-pg) uses the column's
+ * collation: a source that applies the filters itself is the one to trust.
+ * 1 holds, 0 fails, -1 cannot be judged.
+ */
+static int row_holds(const sluice_filter *f, const sluice_table *t, const sluice_value *row,
+                     int keys_only)
+{
+    if (!f->columns || f->ncolumns == 0 || f->nvalues < f->ncolumns)
+        return 0;
+    int c = 0;
+    for (uint32_t i = 0; i < f->ncolumns && c == 0; i++) {
+        const sluice_column *col = sluice_table_column(t, f->columns[i]);
+        const sluice_value *v = &row[f->columns[i]];
+        if (unjudgeable(col, v, keys_only))
+            return -1;
+        if (v->kind == SLUICE_VALUE_NULL)
+            return 0;
+        c = cmp_value(col->type, v, f->values[i]);
+    }
+    switch (f->op) {
+    case SLUICE_FILTER_ROW_LT: return c < 0;
+    case SLUICE_FILTER_ROW_LE: return c <= 0;
+    case SLUICE_FILTER_ROW_GT: return c > 0;
+    default: return c >= 0;
+    }
+}
+
 int filter_row(const sluice_filter *filters, uint32_t n, const sluice_table *t,
                const sluice_value *row, int keys_only)
 {
@@ -176,10 +219,12 @@ int filter_row(const sluice_filter *filters, uint32_t n, const sluice_table *t,
             const sluice_filter *f = &filters[j];
             const sluice_column *col = sluice_table_column(t, f->column);
             const sluice_value *v = &row[f->column];
-            if (v->kind == SLUICE_VALUE_UNCHANGED || v->kind == SLUICE_VALUE_NATIVE ||
-                (keys_only && !(col->flags & (SLUICE_COLUMN_KEY | SLUICE_COLUMN_REPLICA_IDENTITY))))
+            int r = is_row_op(f->op) ? row_holds(f, t, row, keys_only)
+                    : unjudgeable(col, v, keys_only) ? -1
+                                                     : condition_holds(f, col->type, v);
+            if (r < 0)
                 unknown = 1; /* the source did not send it: cannot judge, let it pass */
-            else if (condition_holds(f, col->type, v))
+            else if (r)
                 holds = 1;
         }
         if (!holds && !unknown)

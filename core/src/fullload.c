@@ -13,6 +13,7 @@
 
 #include "filter_eval.h"
 #include "mapping.h"
+#include "partition_chunks.h"
 #include "range_chunks.h"
 #include "runner.h"
 #include "sequences.h"
@@ -32,6 +33,10 @@ typedef struct load_table {
     const table_plan *plan;   /* the mapping's plan (its filters go to the source), or NULL */
     const map_table_settings *ranges_rule; /* DMS parallel-load ranges splitting it, or NULL */
     range_chunks ranges;      /* their chunks' filters (the plan's included) */
+    int ranges_in_core;       /* the source predates their ops (ABI 1.4): the core applies them */
+    const map_table_settings *partitions_rule; /* DMS parallel-load by partitions, or NULL */
+    sluice_partition_list partition_list;      /* the source's list_partitions (ABI 1.4) */
+    partition_chunks parts;   /* the partitions each chunk reads */
 } load_table;
 
 typedef struct load_work {
@@ -48,11 +53,20 @@ typedef struct load_plan {
     atomic_uint next;
 } load_plan;
 
+/*
+ * A lane: a reader thread (the source fills a batch, then the lane's chain maps
+ * it while its rows are still in the cache) and a writer thread (the sink). The
+ * chain lives as long as the lane: the batches' events point at its output
+ * tables until the writer is done with them.
+ */
 typedef struct lane {
     load_plan *plan;
     batch_queue full, free;
     sluice_batch **batches;
+    const sluice_table **outs; /* per batch: its table as the sink sees it, on the last */
     unsigned nbatches;
+    transform_chain chain;
+    int chain_open;
     pthread_t reader, writer;
 } lane;
 
@@ -91,9 +105,10 @@ static void table_failed(load_plan *plan, load_table *lt, const sluice_error *er
  * known, and marks the batch filtered. Values in a native form cannot be
  * judged, and passing them would copy them into every chunk.
  */
-static int range_filter(const sluice_chunk *chunk, sluice_batch *b, sluice_error *err)
+static int range_filter(const sluice_chunk *chunk, const sluice_filter *filters, uint32_t n,
+                        int in_core, sluice_batch *b, sluice_error *err)
 {
-    if (b->flags & SLUICE_BATCH_FILTERED)
+    if ((b->flags & SLUICE_BATCH_FILTERED) && !in_core)
         return 0;
     if (b->native_format != SLUICE_NATIVE_NONE) {
         error_set(err, SLUICE_ERROR,
@@ -104,10 +119,34 @@ static int range_filter(const sluice_chunk *chunk, sluice_batch *b, sluice_error
     for (uint32_t i = 0; i < b->nevents; i++) {
         sluice_event *e = sluice_batch_event(b, i);
         if (e->new_row && e->op != SLUICE_OP_SKIP &&
-            !filter_row(chunk->filters, chunk->nfilters, chunk->table, e->new_row, 0))
+            !filter_row(filters, n, chunk->table, e->new_row, 0))
             e->op = SLUICE_OP_SKIP;
     }
     b->flags |= SLUICE_BATCH_FILTERED;
+    return 0;
+}
+
+static unsigned batch_index(const lane *ln, const sluice_batch *b)
+{
+    unsigned i = 0;
+    while (i + 1 < ln->nbatches && ln->batches[i] != b)
+        i++;
+    return i;
+}
+
+/* The lane's chain on a batch the source just filled (its rows are warm), and
+   on the table's last batch the table the sink finishes. */
+static int map_batch(lane *ln, load_table *lt, sluice_batch *b, sluice_error *err)
+{
+    if (!ln->chain_open) {
+        error_set(err, SLUICE_FATAL, "the lane's mapping chain did not open");
+        return -1;
+    }
+    const sluice_table *out = lt->table;
+    if (chain_map(&ln->chain, b, err) != SLUICE_OK ||
+        ((b->flags & SLUICE_BATCH_LAST) && chain_table(&ln->chain, lt->table, &out, err) != SLUICE_OK))
+        return -1;
+    ln->outs[batch_index(ln, b)] = out;
     return 0;
 }
 
@@ -145,9 +184,13 @@ static void *reader_main(void *arg)
                               .filters = lt->plan ? lt->plan->filters : NULL};
         if (lt->chunks.count)
             chunk.bounds = lt->chunks.bounds[w->chunk];
-        if (lt->ranges.count) {
+        if (lt->ranges.count && !lt->ranges_in_core) {
             chunk.nfilters = lt->ranges.nfilters[w->chunk];
             chunk.filters = lt->ranges.filters[w->chunk];
+        }
+        if (lt->parts.count) {
+            chunk.npartitions = lt->parts.npartitions[w->chunk];
+            chunk.partitions = lt->parts.partitions[w->chunk];
         }
         char where[300];
         table_where(lt->table, where, sizeof where);
@@ -166,7 +209,9 @@ static void *reader_main(void *arg)
                                       b, &err);
             if (st == SLUICE_AGAIN)
                 st = SLUICE_OK; /* nothing this time; the loop asks again */
-            if (st == SLUICE_OK && lt->ranges.count && range_filter(&chunk, b, &err) != 0)
+            if (st == SLUICE_OK && lt->ranges.count &&
+                range_filter(&chunk, lt->ranges.filters[w->chunk], lt->ranges.nfilters[w->chunk],
+                             lt->ranges_in_core, b, &err) != 0)
                 st = SLUICE_ERROR;
             if (st != SLUICE_OK) {
                 table_failed(ln->plan, lt, &err, EXIT_SOURCE);
@@ -175,6 +220,12 @@ static void *reader_main(void *arg)
                 break;
             }
             atomic_fetch_add(&r->stats->tables[lt->stat].rows_read, b->nevents);
+            if (map_batch(ln, lt, b, &err) != 0) {
+                table_failed(ln->plan, lt, &err, EXIT_TRANSFORM);
+                b->flags = BATCH_ABORTED;
+                queue_push(&ln->full, b);
+                break;
+            }
             int last = b->flags & SLUICE_BATCH_LAST;
             queue_push(&ln->full, b);
             if (last)
@@ -224,8 +275,7 @@ static void chunk_finished(load_plan *plan, load_table *lt, plugin_instance *sin
                    (unsigned long long)atomic_load(&ts->rows_loaded));
 }
 
-static void write_batch(lane *ln, plugin_instance *sink, transform_chain *chain,
-                        sluice_batch *b)
+static void write_batch(lane *ln, plugin_instance *sink, sluice_batch *b)
 {
     load_plan *plan = ln->plan;
     runner *r = plan->r;
@@ -238,10 +288,6 @@ static void write_batch(lane *ln, plugin_instance *sink, transform_chain *chain,
     sluice_error err;
     error_init(&err);
     uint32_t rows = b->nevents;
-    if (chain_map(chain, b, &err) != SLUICE_OK) {
-        table_failed(plan, lt, &err, EXIT_TRANSFORM);
-        return;
-    }
     if (rows && INVOKE(sink, sink, write_rows, where, &err, sink->handle, b, &err) != SLUICE_OK) {
         table_failed(plan, lt, &err, EXIT_TARGET);
         return;
@@ -249,9 +295,8 @@ static void write_batch(lane *ln, plugin_instance *sink, transform_chain *chain,
     atomic_fetch_add(&r->stats->tables[lt->stat].rows_loaded, rows);
     if (!(b->flags & SLUICE_BATCH_LAST))
         return;
-    const sluice_table *out = source_table;
-    if (chain_table(chain, source_table, &out, &err) != SLUICE_OK ||
-        INVOKE(sink, sink, finish_table, where, &err, sink->handle, out, &err) != SLUICE_OK) {
+    const sluice_table *out = ln->outs[batch_index(ln, b)]; /* map_batch set it */
+    if (INVOKE(sink, sink, finish_table, where, &err, sink->handle, out, &err) != SLUICE_OK) {
         table_failed(plan, lt, &err, EXIT_TARGET);
         return;
     }
@@ -263,27 +308,17 @@ static void *writer_main(void *arg)
     lane *ln = arg;
     runner *r = ln->plan->r;
     plugin_instance sink;
-    transform_chain chain;
     sluice_error err;
     int ok = instance_open(&sink, r->sink, r->sink_config, &r->env, &err) == SLUICE_OK;
     if (!ok)
         runner_fail(r, EXIT_TARGET, &err);
-    if (ok && chain_open(&chain, r->cfg->mapping, r->source->vt.source.position_format,
-                         r->transforms, r->transform_configs, r->ntransforms, &r->env,
-                         &err) != SLUICE_OK) {
-        runner_fail(r, EXIT_TRANSFORM, &err);
-        chain_close(&chain);
-        ok = 0;
-    }
     /* Keep draining even after a failure so the reader never blocks forever. */
     sluice_batch *b;
     while ((b = queue_pop(&ln->full))) {
         if (ok)
-            write_batch(ln, &sink, &chain, b);
+            write_batch(ln, &sink, b);
         queue_push(&ln->free, b);
     }
-    if (ok)
-        chain_close(&chain);
     instance_close(&sink);
     return NULL;
 }
@@ -295,7 +330,8 @@ static int lane_start(lane *ln, load_plan *plan)
     ln->plan = plan;
     ln->nbatches = (unsigned)r->set.queue_depth + 2;
     ln->batches = calloc(ln->nbatches, sizeof *ln->batches);
-    if (!ln->batches || queue_init(&ln->full, ln->nbatches) != 0 ||
+    ln->outs = calloc(ln->nbatches, sizeof *ln->outs);
+    if (!ln->batches || !ln->outs || queue_init(&ln->full, ln->nbatches) != 0 ||
         queue_init(&ln->free, ln->nbatches) != 0)
         return -1;
     for (unsigned i = 0; i < ln->nbatches; i++) {
@@ -305,41 +341,132 @@ static int lane_start(lane *ln, load_plan *plan)
             return -1;
         queue_push(&ln->free, ln->batches[i]);
     }
+    sluice_error err;
+    if (chain_open(&ln->chain, r->cfg->mapping, r->source->vt.source.position_format,
+                   r->transforms, r->transform_configs, r->ntransforms, &r->env,
+                   &err) != SLUICE_OK) {
+        runner_fail(r, EXIT_TRANSFORM, &err); /* the reader aborts every batch */
+        chain_close(&ln->chain);
+    } else {
+        ln->chain_open = 1;
+    }
     if (pthread_create(&ln->writer, NULL, writer_main, ln) != 0)
-        return -1;
+        goto no_threads;
     if (pthread_create(&ln->reader, NULL, reader_main, ln) != 0) {
         queue_close(&ln->full);
         pthread_join(ln->writer, NULL);
-        return -1;
+        goto no_threads;
     }
     return 0;
+no_threads:
+    if (ln->chain_open)
+        chain_close(&ln->chain);
+    ln->chain_open = 0;
+    return -1;
 }
 
 static void lane_finish(lane *ln)
 {
     pthread_join(ln->reader, NULL);
     pthread_join(ln->writer, NULL);
+    if (ln->chain_open)
+        chain_close(&ln->chain); /* no batch points at its tables any more */
     for (unsigned i = 0; i < ln->nbatches; i++)
         batch_free(ln->batches[i]);
     free(ln->batches);
+    free(ln->outs);
     queue_destroy(&ln->full);
     queue_destroy(&ln->free);
 }
 
-/* The table's DMS parallel-load ranges, when its mapping has them. */
-static const map_table_settings *ranges_rule(const runner *r, const sluice_table *t)
+/* The table's DMS parallel-load rule, when its mapping has one that splits it. */
+static const map_table_settings *parallel_rule(const runner *r, const sluice_table *t)
 {
     const mapping *m = r->cfg->mapping;
     const map_table_settings *ts =
         m && m->settings ? mapping_settings_for(m->settings, t->schema, t->name) : NULL;
-    return ts && ts->parallel == MAP_PARALLEL_RANGES ? ts : NULL;
+    return ts && ts->parallel != MAP_PARALLEL_NONE ? ts : NULL;
 }
 
-/* Splits a large table into chunks: by the user's ranges, or the source's own split. */
+/* Logs which partitions each chunk of lt reads. */
+static void log_partition_chunks(const load_table *lt, const char *where, const char *type)
+{
+    const map_table_settings *ts = lt->partitions_rule;
+    report_log(SLUICE_LOG_INFO, "full load: %s in %u chunks by parallel-load %s (rule %s)", where,
+               lt->nchunks, type, ts->id);
+    for (uint32_t k = 0; k < lt->parts.count; k++) {
+        char names[600];
+        size_t n = 0;
+        names[0] = '\0';
+        for (uint32_t i = 0; i < lt->parts.npartitions[k] && n + 8 < sizeof names; i++)
+            n += (size_t)snprintf(names + n, sizeof names - n, "%s\"%.*s\"", i ? ", " : "",
+                                  (int)lt->parts.partitions[k][i].len,
+                                  lt->parts.partitions[k][i].ptr);
+        report_log(SLUICE_LOG_INFO, "full load: %s chunk %u of %u reads partition%s %s", where,
+                   k + 1, lt->nchunks, lt->parts.npartitions[k] > 1 ? "s" : "", names);
+    }
+}
+
+/*
+ * DMS parallel-load by partitions: the source lists the table's partitions
+ * (ABI 1.4) and each chunk reads some of them. A table that is not partitioned,
+ * or a source that cannot list partitions, loads in one chunk with
+ * partitions-auto; partitions-list then cannot be honoured. 0, -1 when the
+ * source failed, -2 when the rule cannot be honoured.
+ */
+static int plan_partitions(runner *r, load_table *lt, sluice_error *err)
+{
+    static const char *const types[] = {[MAP_PARALLEL_PARTITIONS_AUTO] = "partitions-auto",
+                                        [MAP_PARALLEL_SUBPARTITIONS_AUTO] = "subpartitions-auto",
+                                        [MAP_PARALLEL_PARTITIONS_LIST] = "partitions-list"};
+    const map_table_settings *ts = lt->partitions_rule;
+    const char *type = types[ts->parallel];
+    char where[300];
+    table_where(lt->table, where, sizeof where);
+    if (!SLUICE_HAS(&r->source->vt.source, sluice_source_vtable, list_partitions)) {
+        if (ts->parallel == MAP_PARALLEL_PARTITIONS_LIST) {
+            error_set(err, SLUICE_FATAL, "%s: rule %s: parallel-load partitions-list cannot be "
+                      "honoured: the source plugin cannot read one partition alone",
+                      ts->where, ts->id);
+            error_detail(err, "Plugin \"%s\" does not list partitions (ABI 1.4 "
+                              "list_partitions), so sluice cannot tell which rows are in "
+                              "which partition.", r->source->info.name);
+            error_hint(err, "Use \"type\": \"ranges\" for %.*s.%.*s, or remove its "
+                            "\"parallel-load\".", (int)lt->table->schema.len,
+                       lt->table->schema.ptr, (int)lt->table->name.len, lt->table->name.ptr);
+            return -2;
+        }
+        report_log(SLUICE_LOG_INFO, "full load: %s loads in one chunk: the source cannot list "
+                   "partitions (parallel-load %s, rule %s)", where, type, ts->id);
+        return 0;
+    }
+    plugin_instance *src = &r->main_source;
+    if (INVOKE(src, source, list_partitions, where, err, src->handle, lt->table,
+               &lt->partition_list, err) != SLUICE_OK)
+        return -1;
+    if (partition_chunks_build(&lt->parts, ts, &lt->partition_list, lt->table, err) != 0)
+        return -2;
+    if (lt->parts.count == 0) {
+        report_log(SLUICE_LOG_INFO, "full load: %s is not partitioned: it loads in one chunk "
+                   "(parallel-load %s, rule %s)", where, type, ts->id);
+        return 0;
+    }
+    lt->nchunks = lt->parts.count;
+    log_partition_chunks(lt, where, type);
+    return 0;
+}
+
+/* Splits a large table into chunks: by the user's ranges or partitions, or the source's own
+   split. 0, -1 when the source failed, -2 when a parallel-load rule cannot be honoured. */
 static int plan_chunks(runner *r, load_table *lt, sluice_error *err)
 {
     lt->nchunks = 1;
-    if ((lt->ranges_rule = ranges_rule(r, lt->table))) {
+    const map_table_settings *rule = parallel_rule(r, lt->table);
+    if (rule && rule->parallel != MAP_PARALLEL_RANGES) {
+        lt->partitions_rule = rule;
+        return plan_partitions(r, lt, err);
+    }
+    if ((lt->ranges_rule = rule)) {
         lt->nchunks = lt->ranges_rule->nboundaries + 1;
         report_log(SLUICE_LOG_INFO,
                    "full load: table \"%.*s.%.*s\" in %u chunks by parallel-load ranges "
@@ -375,7 +502,8 @@ static int plan_chunks(runner *r, load_table *lt, sluice_error *err)
 static int values_untouched(const runner *r, const load_table *lt)
 {
     return r->ntransforms == 0 &&
-           (!lt->plan || (lt->plan->values_untouched && lt->plan->nfilters == 0));
+           (!lt->plan || (lt->plan->values_untouched && lt->plan->nfilters == 0)) &&
+           !lt->ranges_in_core;
 }
 
 /*
@@ -434,8 +562,9 @@ static int plan_load(runner *r, load_plan *plan)
         lt->table = r->tables[i];
         lt->progress_index = (uint32_t)(tp - r->prog.tables);
         lt->stat = (int32_t)i;
-        if (plan_chunks(r, lt, &err) != 0) {
-            runner_fail(r, EXIT_SOURCE, &err);
+        int planned = plan_chunks(r, lt, &err);
+        if (planned != 0) {
+            runner_fail(r, planned == -2 ? EXIT_CONFIG : EXIT_SOURCE, &err);
             return -1;
         }
         /* Recorded before preparing: a crash from here on means "reload this table". */
@@ -462,6 +591,9 @@ static int plan_load(runner *r, load_plan *plan)
             st = err.status;
             code = EXIT_CONFIG;
         }
+        /* a source before ABI 1.4 would not know row comparisons: it gets the plan's
+           filters, and the core cuts the ranges itself */
+        lt->ranges_in_core = lt->ranges.row_ops && r->source->vt.source.header.minor < 4;
         if (st == SLUICE_OK)
             st = INVOKE(sink, sink, prepare_table, where, &err, sink->handle, out, mode, &err);
         if (st != SLUICE_OK)
@@ -494,6 +626,8 @@ static void plan_free(load_plan *plan)
     for (uint32_t i = 0; i < plan->ntables; i++) {
         chunk_list_free(&plan->tables[i].chunks);
         range_chunks_free(&plan->tables[i].ranges);
+        partition_chunks_free(&plan->tables[i].parts);
+        partition_list_free(&plan->tables[i].partition_list);
     }
     free(plan->tables);
     free(plan->work);

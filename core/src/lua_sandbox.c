@@ -21,6 +21,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lua_smallalloc.h"
 #include "lua_watchdog.h"
 #include "options.h"
 #include "report.h"
@@ -34,6 +35,7 @@
 typedef struct sandbox {
     size_t mem_used, mem_limit;
     int mem_exceeded;          /* an allocation was refused */
+    small_pool pool;           /* the state's small blocks (lua_smallalloc.h) */
     uint64_t instructions;     /* counted by the hook since the run began */
     struct timespec started;
     int exhausted;             /* the time budget ran out: every instruction raises */
@@ -81,7 +83,8 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (ptr == NULL)
         osize = 0; /* then osize only says what kind of object Lua makes */
     if (nsize == 0) {
-        free(ptr);
+        if (ptr)
+            small_realloc(&sb->pool, ptr, osize, 0);
         sb->mem_used -= osize;
         return NULL;
     }
@@ -89,7 +92,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->mem_exceeded = 1;
         return NULL;
     }
-    void *p = realloc(ptr, nsize);
+    void *p = small_realloc(&sb->pool, ptr, osize, nsize);
     if (p)
         sb->mem_used = sb->mem_used - osize + nsize;
     return p;
@@ -608,6 +611,7 @@ lua_State *sandbox_new(const char *base_dir)
     if (!L || (base_dir && !sb->base_dir)) {
         if (L)
             lua_close(L);
+        small_pool_release(&sb->pool);
         free(sb->base_dir);
         free(sb);
         return NULL;
@@ -629,6 +633,7 @@ void sandbox_close(lua_State *L)
     if (sb->watched)
         watchdog_remove(&sb->watch);
     lua_close(L); /* no Lua finalizers can run here: setmetatable refuses __gc */
+    small_pool_release(&sb->pool);
     free(sb->base_dir);
     free(sb);
 }

@@ -187,11 +187,34 @@ int mapping_check_transform(const map_rule *r, sluice_error *err)
             return missing(r, "columns", "List the key columns: columns = { \"a\", \"b\" }.",
                            err);
         break;
+    case MAP_MASK_DIGITS:
+        if (!t->value || !t->value[0])
+            return missing(r, "a value (the masking character)",
+                           "Give one printable ASCII character: value = \"#\".", err);
+        if (strlen(t->value) != 1 || t->value[0] <= ' ' || t->value[0] > '~') {
+            error_set(err, SLUICE_FATAL, "%s: rule %s: data-masking-digits-mask: the masking "
+                      "character must be one printable ASCII character, not \"%s\"", r->where,
+                      r->id, t->value);
+            error_hint(err, "As in AWS DMS: one character from ! to ~ (not a space), such as "
+                       "\"#\" or \"*\".");
+            return -1;
+        }
+        break;
+    case MAP_MASK_RANDOMIZE:
+    case MAP_MASK_HASH:
+        if (t->value) {
+            error_set(err, SLUICE_FATAL, "%s: rule %s: %s takes no value", r->where, r->id,
+                      mapping_action_name(t->action));
+            error_hint(err, "Remove the value; only data-masking-digits-mask has one (the "
+                       "masking character).");
+            return -1;
+        }
+        break;
     default: break;
     }
     int column_rule = t->action == MAP_REMOVE_COLUMN || t->action == MAP_INCLUDE_COLUMN ||
                       t->action == MAP_ADD_COLUMN || t->action == MAP_CHANGE_DATA_TYPE ||
-                      t->action == MAP_ADD_BEFORE_IMAGE;
+                      t->action == MAP_ADD_BEFORE_IMAGE || MAP_IS_MASK(t->action);
     if ((column_rule || t->target == MAP_TARGET_COLUMN) && !t->column)
         return missing(r, "a column", "Name the column (a pattern): column = \"%\".", err);
     if (column_rule && t->target != MAP_TARGET_COLUMN) {
@@ -267,6 +290,9 @@ static const char *const action_names[] = {
     [MAP_CHANGE_DATA_TYPE] = "change-data-type",
     [MAP_DEFINE_PRIMARY_KEY] = "define-primary-key",
     [MAP_ADD_BEFORE_IMAGE] = "add-before-image-columns", /* row-function: read apart */
+    [MAP_MASK_DIGITS] = "data-masking-digits-mask",
+    [MAP_MASK_RANDOMIZE] = "data-masking-digits-randomize",
+    [MAP_MASK_HASH] = "data-masking-hash-mask",
 };
 
 map_action mapping_action(const char *name)

@@ -63,8 +63,14 @@ typedef enum map_action {
     MAP_CHANGE_DATA_TYPE,
     MAP_DEFINE_PRIMARY_KEY,
     MAP_ROW_FUNCTION, /* Lua only: a per-row function (rowfn.h); never from DMS JSON */
-    MAP_ADD_BEFORE_IMAGE /* add-before-image-columns: BI_<column> per matching column */
+    MAP_ADD_BEFORE_IMAGE, /* add-before-image-columns: BI_<column> per matching column */
+    MAP_MASK_DIGITS,      /* data-masking-digits-mask: each digit becomes value[0] */
+    MAP_MASK_RANDOMIZE,   /* data-masking-digits-randomize: each digit a random digit */
+    MAP_MASK_HASH         /* data-masking-hash-mask: the SHA-256 of the value, in hex */
 } map_action;
+
+/* 1 for the data-masking actions (value_mask.h runs them, in the plan's value policy). */
+#define MAP_IS_MASK(a) ((a) == MAP_MASK_DIGITS || (a) == MAP_MASK_RANDOMIZE || (a) == MAP_MASK_HASH)
 
 /* add-before-image-columns column-filter: which source columns get a BI_ column. */
 typedef enum map_bi_filter {
@@ -98,7 +104,8 @@ typedef struct map_transform {
     char *schema;    /* patterns selecting what the rule applies to */
     char *table;     /* NULL for schema rules */
     char *column;    /* column rules only */
-    char *value;     /* rename / prefix / suffix / add-column: the new name or affix */
+    char *value;     /* rename / prefix / suffix / add-column: the new name or affix;
+                        data-masking-digits-mask: the masking character */
     char *old_value; /* replace-prefix / replace-suffix: what is replaced */
     char *data_type; /* change-data-type / add-column: a target type name, "numeric(18,2)" */
     map_term *terms; /* add-column: what the column holds */

@@ -8,7 +8,10 @@
  *   transformation  rule-target schema | table | column, object-locator
  *                   {schema-name, table-name, column-name}, rule-action, value,
  *                   old-value, expression, data-type, primary-key-def,
- *                   before-image-def (add-before-image-columns)
+ *                   before-image-def (add-before-image-columns); the data-masking
+ *                   rule-actions (CHAP_Tasks.CustomizingTasks.TableMapping.
+ *                   SelectionTransformation.Masking.html) with "value" the
+ *                   masking character of data-masking-digits-mask
  *   table-settings  object-locator, parallel-load, lob-settings
  *
  * Filter operators are DMS's (eq, noteq, lte, ste, gte, between, notbetween,
@@ -135,8 +138,8 @@ static int count_of(loader *ld, const json_t *obj, const char *key, const char *
 {
     const json_t *v = json_object_get(obj, key);
     *out = -1;
-    if (!v || json_is_null(v))
-        return 0;
+    if (!v || json_is_null(v) || (json_is_string(v) && !json_string_value(v)[0]))
+        return 0; /* "" too: the DMS documentation writes "scale": "" for strings */
     if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1L << 30) {
         *out = (long)json_integer_value(v);
         return 0;
@@ -553,12 +556,9 @@ static const char *const action_names[] = {
     "add-column",      "include-column",   "add-before-image-columns",
     "data-masking-digits-mask", "data-masking-digits-randomize", "data-masking-hash-mask"};
 
-/* Actions DMS has and sluice refuses, with why. */
+/* sluice honours every rule-action DMS has: an unknown one names the nearest. */
 static int refuse_action(loader *ld, const char *action)
 {
-    if (strncmp(action, "data-masking-", 13) == 0)
-        return fail(ld, "Mask the column with a transform plugin (transforms/mask) instead.",
-                    "rule-action %s is not supported in table mappings", action);
     return unknown_word(ld, "", "rule-action", action, action_names, NELEMS(action_names));
 }
 
@@ -603,11 +603,16 @@ static int check_json_shape(loader *ld, const map_transform *t, const char *acti
             return fail(ld, "Set \"rule-target\": \"table\".",
                         "define-primary-key applies to tables");
         break;
+    case MAP_MASK_DIGITS:
+        if (!t->value || !t->value[0])
+            return fail(ld, "Give the masking character: \"value\": \"#\".",
+                        "data-masking-digits-mask needs a \"value\" (the masking character)");
+        break; /* what the character may be: mapping_check_transform() */
     default: break;
     }
     int column_rule = t->action == MAP_REMOVE_COLUMN || t->action == MAP_INCLUDE_COLUMN ||
                       t->action == MAP_ADD_COLUMN || t->action == MAP_CHANGE_DATA_TYPE ||
-                      t->action == MAP_ADD_BEFORE_IMAGE;
+                      t->action == MAP_ADD_BEFORE_IMAGE || MAP_IS_MASK(t->action);
     if (column_rule && t->target != MAP_TARGET_COLUMN)
         return fail(ld, "Set \"rule-target\": \"column\".", "%s applies to columns", action);
     if (t->target == MAP_TARGET_COLUMN && !t->column)
@@ -875,7 +880,9 @@ static int read_ranges(loader *ld, const json_t *pl, map_table_settings *ts)
 static int read_parallel_load(loader *ld, const json_t *pl, map_table_settings *ts)
 {
     static const char *const keys[] = {"type", "partitions", "subpartitions", "columns",
-                                       "boundaries"};
+                                       "boundaries", "number-of-partitions",
+                                       "collection-count-from-metadata",
+                                       "max-records-skip-per-page", "batch-size"};
     static const char *const types[] = {"partitions-auto", "subpartitions-auto",
                                         "partitions-list", "ranges", "none"};
     char *type;
@@ -933,33 +940,22 @@ static int read_lob_settings(loader *ld, const json_t *lob)
     return rc;
 }
 
-/* What the full load honours: single-column ranges. A multi-column range is a
-   tuple comparison, which chunk filters (OR within a group, AND across) cannot
-   say; named partitions would need the source to read one partition alone. */
-static int parallel_supported(loader *ld, const map_table_settings *ts)
+/* What the full load honours: ranges (of any number of columns) and
+   partitions (asked of the source when the load starts). DMS's segmentation
+   settings for MongoDB and DocumentDB sources have no meaning for a SQL table. */
+static int parallel_supported(loader *ld, const json_t *pl)
 {
-    if (ts->parallel == MAP_PARALLEL_RANGES && ts->ncolumns > 1) {
-        fail(ld, "Split on one column: \"columns\": [\"id\"], one value per boundary.",
-             "parallel-load ranges on %u columns are not supported; only single-column "
-             "ranges are", ts->ncolumns);
-        error_detail(ld->err, "Segments of several columns compare tuples, (a, b) <= (x, y), "
-                              "which sluice's chunk filters cannot express.");
-        return -1;
-    }
-    if (ts->parallel == MAP_PARALLEL_PARTITIONS_AUTO ||
-        ts->parallel == MAP_PARALLEL_SUBPARTITIONS_AUTO ||
-        ts->parallel == MAP_PARALLEL_PARTITIONS_LIST) {
-        static const char *const names[] = {
-            [MAP_PARALLEL_PARTITIONS_AUTO] = "partitions-auto",
-            [MAP_PARALLEL_SUBPARTITIONS_AUTO] = "subpartitions-auto",
-            [MAP_PARALLEL_PARTITIONS_LIST] = "partitions-list"};
-        fail(ld, "Use \"type\": \"ranges\" with \"columns\" and \"boundaries\", or remove "
-                 "\"parallel-load\": the source then splits the table itself.",
-             "parallel-load %s is not supported", names[ts->parallel]);
-        error_detail(ld->err, "source-pg loads a partitioned table through its root and splits "
-                              "it by its own ranges; sluice cannot load one partition alone.");
-        return -1;
-    }
+    static const char *const mongo[] = {"number-of-partitions", "collection-count-from-metadata",
+                                        "max-records-skip-per-page", "batch-size"};
+    for (size_t i = 0; i < NELEMS(mongo); i++)
+        if (json_object_get(pl, mongo[i])) {
+            fail(ld, "Remove it; split the table with \"type\": \"ranges\" or by its "
+                     "partitions instead.",
+                 "parallel-load \"%s\" is not supported", mongo[i]);
+            error_detail(ld->err, "It sets DMS's automatic segmentation of MongoDB and Amazon "
+                                  "DocumentDB collections, which sluice does not read.");
+            return -1;
+        }
     return 0;
 }
 
@@ -993,7 +989,7 @@ static int read_table_settings(loader *ld, const json_t *rule)
         return fail(ld, "Name the schema.", "\"object-locator\" has no \"schema-name\"");
     if (!ts->table && !(ts->table = strdup("%")))
         return oom(ld);
-    if (pl && (read_parallel_load(ld, pl, ts) != 0 || parallel_supported(ld, ts) != 0))
+    if (pl && (parallel_supported(ld, pl) != 0 || read_parallel_load(ld, pl, ts) != 0))
         return -1;
     if (!ld->keep_settings && ts->parallel != MAP_PARALLEL_NONE) {
         fail(ld, "Remove \"parallel-load\" (or set its type to \"none\"); the table then loads "

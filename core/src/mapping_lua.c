@@ -239,7 +239,10 @@ static map_target implied_target(map_action a, const map_transform *t)
     case MAP_REMOVE_COLUMN:
     case MAP_INCLUDE_COLUMN:
     case MAP_ADD_COLUMN:
-    case MAP_CHANGE_DATA_TYPE: return MAP_TARGET_COLUMN;
+    case MAP_CHANGE_DATA_TYPE:
+    case MAP_MASK_DIGITS:
+    case MAP_MASK_RANDOMIZE:
+    case MAP_MASK_HASH: return MAP_TARGET_COLUMN;
     case MAP_DEFINE_PRIMARY_KEY: return MAP_TARGET_TABLE;
     default: return t->column ? MAP_TARGET_COLUMN : t->table ? MAP_TARGET_TABLE : MAP_TARGET_SCHEMA;
     }
@@ -436,7 +439,9 @@ static int read_rule(reader *rd, int item, uint32_t index)
         rc = fail(rd, "Rules are include, exclude, explicit, rename, convert-lowercase, "
                       "convert-uppercase, add-prefix, remove-prefix, replace-prefix, add-suffix, "
                       "remove-suffix, replace-suffix, remove-column, include-column, add-column, "
-                      "change-data-type, define-primary-key, add-before-image-columns, row-function.",
+                      "change-data-type, define-primary-key, add-before-image-columns, "
+                      "data-masking-digits-mask, data-masking-digits-randomize, "
+                      "data-masking-hash-mask, row-function.",
                   "unknown rule \"%s\"", rule);
     free(rule);
     return rc;

@@ -13,6 +13,7 @@
 #include "host.h"
 #include "report.h"
 #include "type_rules.h"
+#include "value_mask.h"
 
 static int str_eq(sluice_str s, const char *c)
 {
@@ -173,6 +174,7 @@ typedef struct draft {
     int *keep;
     const map_transform **added;
     int32_t *before;  /* per added column: the source column of a before image, or -1 */
+    const map_transform **masks; /* per source column: the data-masking rule, or NULL */
     uint32_t nadded;
     const map_transform *key; /* define-primary-key */
 } draft;
@@ -186,6 +188,7 @@ static void draft_free(draft *d, uint32_t n)
     free(d->keep);
     free(d->added);
     free(d->before);
+    free(d->masks);
 }
 
 static int plan_fail(const map_rule *r, const sluice_table *t, sluice_error *err, const char *what)
@@ -244,7 +247,8 @@ static int draft_columns(const mapping *m, const sluice_table *t, draft *d)
     d->keep = calloc(n + 1, sizeof *d->keep);
     d->added = calloc(most, sizeof *d->added);
     d->before = calloc(most, sizeof *d->before);
-    if (!d->names || !d->types || !d->keep || !d->added || !d->before)
+    d->masks = calloc(n + 1, sizeof *d->masks);
+    if (!d->names || !d->types || !d->keep || !d->added || !d->before || !d->masks)
         return -1;
     for (size_t i = 0; i < m->nrules; i++) {
         const map_transform *tr = &m->rules[i].u.tr;
@@ -270,6 +274,8 @@ static int draft_columns(const mapping *m, const sluice_table *t, draft *d)
                 d->keep[c] = 0;
             else if (tr->action == MAP_CHANGE_DATA_TYPE)
                 d->types[c] = tr->data_type;
+            else if (MAP_IS_MASK(tr->action))
+                d->masks[c] = tr; /* the last one wins, as for change-data-type */
         }
     }
     for (size_t i = 0; i < m->nrules; i++) {
@@ -399,6 +405,107 @@ static void copy_indexes(const sluice_table *src, sluice_table *out, const draft
     }
 }
 
+/* The source column a target column's value comes from: itself, or the one it
+   is the before image of; -1 for an added column. */
+static int32_t carried_column(const plan_column *pc)
+{
+    if (pc->source >= 0)
+        return pc->source;
+    return pc->before.kind == MAP_TERM_BEFORE_IMAGE ? pc->term_columns[0] : -1;
+}
+
+static int has_key(const sluice_table *t)
+{
+    for (uint32_t c = 0; c < t->ncolumns; c++)
+        if (sluice_table_column(t, c)->flags & SLUICE_COLUMN_KEY)
+            return 1;
+    return 0;
+}
+
+/* Why a mask cannot go on column col of the target (NULL: it can). A key must
+   mask the same way every time and stay different from other keys, or updates
+   and deletes would miss their rows or hit another's. */
+static const char *mask_refused(vp_mask mask, const sluice_column *col, int keyed, char *why,
+                                size_t whysize, const char **hint)
+{
+    if (value_mask_refuses(mask, col, why, whysize)) {
+        *hint = mask == VP_MASK_HASH && col->type == SLUICE_TYPE_TEXT
+                    ? "Widen the column with a change-data-type rule, as the DMS documentation "
+                      "does: \"data-type\": {\"type\": \"string\", \"length\": 64} (Lua: "
+                      "data_type = \"varchar(64)\")."
+                    : "Mask text columns, or make this one text first with a change-data-type "
+                      "rule: \"data-type\": {\"type\": \"string\"} (Lua: data_type = \"text\").";
+        return why;
+    }
+    if (mask == VP_MASK_RANDOMIZE && (col->flags & SLUICE_COLUMN_KEY)) {
+        *hint = "Use data-masking-hash-mask, which masks a value the same way every time, or "
+                "leave the key unmasked.";
+        return "random digits in a key: updates and deletes would not find the row";
+    }
+    if (mask == VP_MASK_RANDOMIZE && !keyed) {
+        *hint = "Give the table a key with define-primary-key, or use data-masking-hash-mask.";
+        return "the table has no key, so updates and deletes find its rows by every column, "
+               "and random digits would not match";
+    }
+    if (mask == VP_MASK_DIGITS && (col->flags & SLUICE_COLUMN_KEY)) {
+        *hint = "Use data-masking-hash-mask, which keeps different keys different.";
+        return "different keys would become one (\"A1\" and \"A2\" both become \"A#\")";
+    }
+    return NULL;
+}
+
+/* data-masking rules: the first step of their columns' value policies (and of
+   the before images of those columns). Checked against the target column: the
+   masked value must be one it holds. */
+static int plan_masks(const mapping *m, const sluice_table *t, const draft *d, table_plan *p,
+                      sluice_error *err)
+{
+    int keyed = has_key(p->target);
+    char what[700], why[200];
+    for (uint32_t k = 0; k < p->target->ncolumns; k++) {
+        plan_column *pc = &p->columns[k];
+        const sluice_column *col = sluice_table_column(p->target, k);
+        int32_t c = carried_column(pc);
+        if (c < 0 && pc->added) { /* an expression must not show what a rule masks */
+            for (uint32_t j = 0; pc->term_columns && j < pc->added->nterms; j++) {
+                int32_t tc = pc->term_columns[j];
+                if (tc < 0 || !d->masks[tc])
+                    continue;
+                snprintf(what, sizeof what, "add-column \"%s\" reads $%s, which rule %s masks: "
+                         "the added column would show its unmasked value", pc->added->column,
+                         pc->added->terms[j].text, rule_of(m, d->masks[tc])->id);
+                plan_fail(rule_of(m, pc->added), t, err, what);
+                error_hint(err, "Leave $%s out of the expression.", pc->added->terms[j].text);
+                return -1;
+            }
+            continue;
+        }
+        const map_transform *tr = c >= 0 ? d->masks[c] : NULL;
+        if (!tr)
+            continue;
+        vp_mask mask = tr->action == MAP_MASK_DIGITS      ? VP_MASK_DIGITS
+                       : tr->action == MAP_MASK_RANDOMIZE ? VP_MASK_RANDOMIZE
+                                                          : VP_MASK_HASH;
+        const char *hint = NULL;
+        const char *no = mask_refused(mask, col, keyed, why, sizeof why, &hint);
+        if (no) {
+            snprintf(what, sizeof what, "%s cannot mask column \"%.*s\" of type %.*s: %s",
+                     value_mask_name(mask), (int)col->name.len, col->name.ptr,
+                     (int)col->source_type.len, col->source_type.ptr, no);
+            plan_fail(rule_of(m, tr), t, err, what);
+            error_hint(err, "%s", hint);
+            return -1;
+        }
+        pc->policy.mask = (uint8_t)mask;
+        pc->policy.mask_char = mask == VP_MASK_DIGITS ? tr->value[0] : 0;
+        pc->policy.mask_type = col->type;
+        p->passthrough = 0; /* the projection runs it, on values in canonical text */
+        p->values_untouched = 0;
+        p->has_policies = 1;
+    }
+    return 0;
+}
+
 static int build_target(const mapping *m, sluice_catalog *out, const sluice_table *t,
                         const draft *d, table_plan *p, sluice_error *err)
 {
@@ -497,6 +604,8 @@ static int build_target(const mapping *m, sluice_catalog *out, const sluice_tabl
                 return -1;
             }
         }
+    if (plan_masks(m, t, d, p, err) != 0)
+        return -1;
     /* Without added columns, sources only increase with the target index (kept columns
        stay in order), so target i reads source >= i: the row's array can be compacted
        where it is. */

@@ -4,7 +4,8 @@
  * The rule list (mapping.h) has no place for them, so they are kept in their
  * own list, read from the same JSON document (mapping_json.c) and kept in
  * mapping->settings; the full load splits a table by its ranges
- * (range_chunks.c). mapping_from_json_*, for callers without a list, refuse
+ * (range_chunks.c) or its partitions (partition_chunks.c). mapping_from_json_*,
+ * for callers without a list, refuse
  * the settings that would change behaviour.
  */
 #ifndef SLUICE_MAPPING_SETTINGS_H
@@ -18,8 +19,8 @@
 typedef enum map_parallel_load {
     MAP_PARALLEL_NONE = 0,          /* "none" or no parallel-load: one piece */
     MAP_PARALLEL_RANGES,            /* "ranges": columns + boundaries */
-    MAP_PARALLEL_PARTITIONS_AUTO,   /* "partitions-auto": every partition its own piece */
-    MAP_PARALLEL_SUBPARTITIONS_AUTO, /* "subpartitions-auto" (Oracle) */
+    MAP_PARALLEL_PARTITIONS_AUTO,   /* "partitions-auto": every leaf partition its own piece */
+    MAP_PARALLEL_SUBPARTITIONS_AUTO, /* "subpartitions-auto": every leaf partition too */
     MAP_PARALLEL_PARTITIONS_LIST    /* "partitions-list": the named (sub)partitions */
 } map_parallel_load;
 

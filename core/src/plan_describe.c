@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "value_mask.h"
+
 static int same_str(sluice_str a, sluice_str b)
 {
     return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
@@ -55,6 +57,10 @@ plan_colmap *plan_column_map(const sluice_table *source, const table_plan *plan,
             e->before_of = sluice_table_column(source, (uint32_t)plan->columns[p].term_columns[0]);
         if (p < 0)
             continue; /* removed by the plan */
+        if (plan) {
+            e->mask = (vp_mask)plan->columns[p].policy.mask;
+            e->mask_char = plan->columns[p].policy.mask_char;
+        }
         const sluice_column *pc = sluice_table_column(planned, (uint32_t)p);
         e->target = same ? sluice_table_column(target, (uint32_t)p) : column_named(target, pc->name);
         if (e->target)
@@ -66,6 +72,16 @@ plan_colmap *plan_column_map(const sluice_table *source, const table_plan *plan,
     free(used);
     *n = m;
     return map;
+}
+
+void plan_mask_note(const plan_colmap *e, char *buf, size_t size)
+{
+    if (!e->mask)
+        snprintf(buf, size, "%s", "");
+    else if (e->mask == VP_MASK_DIGITS)
+        snprintf(buf, size, "masked: %s '%c'", value_mask_name(e->mask), e->mask_char);
+    else
+        snprintf(buf, size, "masked: %s", value_mask_name(e->mask));
 }
 
 /* ---- type names ---- */

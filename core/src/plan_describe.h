@@ -19,7 +19,12 @@ typedef struct plan_colmap {
     const sluice_column *target;
     const map_transform *added;
     const sluice_column *before_of; /* add-before-image-columns: the source column */
+    vp_mask mask;                   /* a data-masking rule's work on the values, or 0 */
+    char mask_char;                 /* data-masking-digits-mask: the masking character */
 } plan_colmap;
+
+/* "masked: data-masking-digits-mask '#'" for a masked column, "" otherwise. */
+void plan_mask_note(const plan_colmap *e, char *buf, size_t size);
 
 /* The column mapping of source into target (the output table after the plan and
    the transforms); plan is NULL without mapping rules. Source columns in their

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "plan_describe.h"
+#include "value_mask.h"
 
 /* ---- strings from the describing functions (which write to a FILE) ---- */
 
@@ -141,14 +142,16 @@ static map_line *map_lines(const plan_doc *d, const plan_colmap *map, uint32_t n
         l[i].stype = e->source ? type_str(e->source, NULL, 0, 1) : strdup("");
         l[i].tname = e->target ? ident_str(e->target->name) : strdup("removed");
         l[i].ttype = e->target ? type_str(e->target, e->source, d->pg_names, 0) : strdup("");
+        char masked[100];
+        plan_mask_note(e, masked, sizeof masked);
         if (!e->source) {
             char *expr = e->added ? expression_str(e) : strdup("by a transform");
-            size_t size = (expr ? strlen(expr) : 0) + 16;
+            size_t size = (expr ? strlen(expr) : 0) + sizeof masked + 16;
             if (expr && (l[i].note = malloc(size)))
-                snprintf(l[i].note, size, "added: %s", expr);
+                snprintf(l[i].note, size, "added: %s%s%s", expr, masked[0] ? ", " : "", masked);
             free(expr);
         } else {
-            l[i].note = strdup("");
+            l[i].note = strdup(masked);
         }
         if (!l[i].sname || !l[i].stype || !l[i].tname || !l[i].ttype || !l[i].note) {
             map_lines_free(l, i + 1);
@@ -409,6 +412,11 @@ static json_t *jcolumns(const plan_doc *d, const plan_colmap *map, uint32_t n)
         if (!e->source)
             bad |= json_object_set_new(o, "added", e->added ? jtake(expression_str(e))
                                                             : json_string("by a transform"));
+        if (e->mask)
+            bad |= json_object_set_new(o, "masked", json_string(value_mask_name(e->mask)));
+        if (e->mask == VP_MASK_DIGITS)
+            bad |= json_object_set_new(o, "mask_character",
+                                       json_stringn(&e->mask_char, 1));
         if (bad) {
             json_decref(a);
             return NULL;

@@ -170,21 +170,6 @@ static int32_t added_column(const table_plan *p, const map_transform *tr)
     return -1;
 }
 
-/* add-column fn: its result (on top) becomes the column's value through
-   row:set, so it converts as set does; nil is NULL. */
-static int store_result(lua_State *L, int32_t column)
-{
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_NULL);
-    }
-    lua_getfield(L, ROW, "set");
-    lua_pushvalue(L, ROW);
-    lua_pushinteger(L, (lua_Integer)column + 1);
-    lua_rotate(L, -4, -1); /* set, row, column, result */
-    return lua_pcall(L, 3, 0, HANDLER);
-}
-
 sluice_status rowfn_bind(rowfn_state *s, const table_plan *p, rowfn_table **out,
                          sluice_error *err)
 {
@@ -306,39 +291,47 @@ static void prefetch_ahead(const rowfn_table *t, const sluice_batch *b, const sl
     }
 }
 
-sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int snapshot,
-                          sluice_error *err)
+/* What run_rows works on; `at` and `fn` say where an error happened. */
+typedef struct row_run {
+    rowfn_table *t;
+    sluice_batch *b;
+    uint32_t at, to;
+    uint32_t fn;
+    int snapshot;
+} row_run;
+
+/* One row through the table's functions (on the stack from fns up). */
+static void run_row(lua_State *L, row_run *x, sluice_event *e, int fns)
 {
-    if ((e->op != SLUICE_OP_INSERT && e->op != SLUICE_OP_UPDATE) || !e->new_row)
-        return SLUICE_OK;
+    rowfn_table *t = x->t;
     rowfn_state *s = t->s;
-    lua_State *L = s->L;
     rowfn_row *row = s->row;
-    row->batch = b;
     row->values = e->new_row;
-    row->table = t->target;
-    row->op = snapshot ? "LOAD" : e->op == SLUICE_OP_INSERT ? "INSERT" : "UPDATE";
+    row->op = x->snapshot ? "LOAD" : e->op == SLUICE_OP_INSERT ? "INSERT" : "UPDATE";
     row->dropped = 0;
     row->got = row->set = 0;
-    prefetch_ahead(t, b, e);
-    for (uint32_t i = 0; i < t->n; i++) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, t->fns[i].ref);
+    prefetch_ahead(t, x->b, e);
+    for (x->fn = 0; x->fn < t->n; x->fn++) {
+        int32_t column = t->fns[x->fn].column;
+        lua_pushvalue(L, fns + (int)x->fn);
         lua_pushvalue(L, ROW);
         watchdog_begin(s->watch, SANDBOX_ROW_MS);
-        int status = lua_pcall(L, 1, 1, HANDLER);
-        watchdog_end(s->watch);
-        if (status == LUA_OK && t->fns[i].column >= 0) /* not a drop: false is a value */
-            status = store_result(L, t->fns[i].column);
-        if (status != LUA_OK) {
-            row->values = NULL;
-            sandbox_error(L, status, s->m->script_path, err);
-            add_context(err, t->table, t->fns[i].rule);
-            lua_settop(L, ROW);
-            return SLUICE_FATAL;
+        lua_call(L, 1, 1);
+        if (column >= 0) { /* add-column fn: the result goes in through row:set; nil is NULL */
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_NULL);
+            }
+            lua_getfield(L, ROW, "set");
+            lua_pushvalue(L, ROW);
+            lua_pushinteger(L, (lua_Integer)column + 1);
+            lua_rotate(L, -4, -1); /* set, row, column, result */
+            lua_call(L, 3, 0);
+            lua_pushnil(L); /* a value, never a drop */
         }
-        int keep = !row->dropped && (t->fns[i].column >= 0 || !(lua_type(L, -1) == LUA_TBOOLEAN &&
-                                                                 !lua_toboolean(L, -1)));
-        lua_settop(L, ROW);
+        watchdog_end(s->watch);
+        int keep = !row->dropped && !(lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1));
+        lua_settop(L, fns + (int)t->n - 1);
         if (!keep) {
             e->op = SLUICE_OP_SKIP;
             break;
@@ -347,5 +340,44 @@ sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int 
     row->values = NULL;
     t->got |= row->got;
     t->used |= row->got | row->set;
-    return SLUICE_OK;
+}
+
+/* The rows of a run, inside one protected call: a pcall per row cost ~150
+   instructions (callgrind). Errors leave through lua_call to rowfn_events. */
+static int run_rows(lua_State *L)
+{
+    row_run *x = lua_touserdata(L, 1); /* and the row handle at 2: ROW in this frame too */
+    int fns = 3;
+    luaL_checkstack(L, (int)x->t->n + 8, "row functions");
+    for (uint32_t i = 0; i < x->t->n; i++)
+        lua_rawgeti(L, LUA_REGISTRYINDEX, x->t->fns[i].ref);
+    for (; x->at < x->to; x->at++) {
+        sluice_event *e = sluice_batch_event(x->b, x->at);
+        if ((e->op == SLUICE_OP_INSERT || e->op == SLUICE_OP_UPDATE) && e->new_row &&
+            e->table == x->t->target)
+            run_row(L, x, e, fns);
+    }
+    return 0;
+}
+
+sluice_status rowfn_events(rowfn_table *t, sluice_batch *b, uint32_t from, uint32_t to,
+                           int snapshot, sluice_error *err)
+{
+    rowfn_state *s = t->s;
+    lua_State *L = s->L;
+    row_run x = {.t = t, .b = b, .at = from, .to = to, .snapshot = snapshot};
+    s->row->batch = b;
+    s->row->table = t->target;
+    lua_pushcfunction(L, run_rows);
+    lua_pushlightuserdata(L, &x);
+    lua_pushvalue(L, ROW);
+    int status = lua_pcall(L, 2, 0, HANDLER);
+    if (status == LUA_OK)
+        return SLUICE_OK;
+    watchdog_end(s->watch); /* the call that failed may have been stamped */
+    s->row->values = NULL;
+    sandbox_error(L, status, s->m->script_path, err);
+    add_context(err, t->table, t->fns[x.fn < t->n ? x.fn : 0].rule);
+    lua_settop(L, ROW);
+    return SLUICE_FATAL;
 }

@@ -29,9 +29,10 @@ sluice_status rowfn_bind(rowfn_state *s, const table_plan *p, rowfn_table **out,
                          sluice_error *err);
 void rowfn_unbind(rowfn_table *t);
 
-/* Runs the functions on an insert's or update's new row (already projected to
-   the target table); a dropped row becomes SLUICE_OP_SKIP. Other events pass. */
-sluice_status rowfn_event(rowfn_table *t, sluice_batch *b, sluice_event *e, int snapshot,
-                          sluice_error *err);
+/* Runs the functions on the new rows of the inserts and updates among events
+   [from, to) of b that the plan has projected to t's target table, in one
+   protected call; a dropped row becomes SLUICE_OP_SKIP. Other events pass. */
+sluice_status rowfn_events(rowfn_table *t, sluice_batch *b, uint32_t from, uint32_t to,
+                           int snapshot, sluice_error *err);
 
 #endif

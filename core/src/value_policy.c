@@ -13,6 +13,7 @@
 
 #include "host.h"
 #include "report.h"
+#include "value_mask.h"
 
 #define SHOWN_CHARS 100 /* characters of a refused value a message shows */
 
@@ -35,7 +36,7 @@ const char *value_policy_convert_name(vp_convert c)
 
 int value_policy_active(const value_policy *vp)
 {
-    return vp->convert || vp->zero_date || vp->max_chars > 0 || vp->zone;
+    return vp->convert || vp->zero_date || vp->max_chars > 0 || vp->zone || vp->mask;
 }
 
 static int digits(const char *s, size_t n)
@@ -145,6 +146,11 @@ int value_policy_apply(const value_policy *vp, sluice_batch *b, sluice_value *v,
                        size_t whysize, const char **hint)
 {
     const sluice_host *h = host_api();
+    if (vp->mask) { /* first: what the other steps see (and a refusal shows) is masked */
+        int rc = value_mask_apply(vp, b, v, why, whysize, hint);
+        if (rc != 0)
+            return rc;
+    }
     if (v->kind != SLUICE_VALUE_TEXT && v->kind != SLUICE_VALUE_INT)
         return 0; /* NULL passes; unchanged is not there to look at */
     char num[32];

@@ -27,9 +27,21 @@ typedef enum vp_zero {
     VP_ZERO_VALUE     /* a zero date becomes zero_value */
 } vp_zero;
 
+/* A data-masking rule's work on the column (value_mask.h); it runs first. */
+typedef enum vp_mask {
+    VP_MASK_NONE = 0,
+    VP_MASK_DIGITS,    /* data-masking-digits-mask: each digit 0-9 becomes mask_char */
+    VP_MASK_RANDOMIZE, /* data-masking-digits-randomize: each digit a random digit */
+    VP_MASK_HASH       /* data-masking-hash-mask: upper-case hex SHA-256 of the value */
+} vp_mask;
+
 typedef struct value_policy {
     uint8_t convert;          /* vp_convert */
     uint8_t zero_date;        /* vp_zero */
+    uint8_t mask;             /* vp_mask */
+    char mask_char;           /* VP_MASK_DIGITS: what a digit becomes */
+    uint32_t mask_type;       /* VP_MASK_RANDOMIZE: the column's sluice_type (numbers stay
+                                 numbers of that type) */
     int32_t max_chars;        /* > 0: a longer value (in characters) is a row error */
     const char *zero_value;   /* VP_ZERO_VALUE: the date written instead */
     const tz_zone *zone;      /* a zone-less timestamp is local time there */

@@ -8,6 +8,9 @@
  * the COPY is FORMAT binary and its rows become NATIVE values (copynative.c);
  * the snapshot, the ranges and the SELECT stay the same.
  *
+ * A chunk limited to partitions (ABI 1.4, DMS parallel-load by partitions)
+ * reads each of them FROM ONLY the partition (partitions.c), UNION ALL.
+ *
  * Chunk bounds are a WHERE clause fragment; the first chunk is open below and
  * the last open above, so rows outside the ranges seen at split time (the
  * split does not run under the snapshot) still land in exactly one chunk.
@@ -152,27 +155,72 @@ void pg_copy_free(pgsrc *s)
     s->copy.carry_len = s->copy.carry_cap = 0;
 }
 
-/* COPY (SELECT "a", "b" FROM [ONLY] "s"."t" [WHERE bounds]) TO STDOUT */
-static char *copy_sql(const sluice_chunk *chunk, int only, int binary)
+/* SELECT "a", "b" FROM from [WHERE bounds AND filters]; 1 in *filtered when they were added */
+static void select_sql(pg_buf *b, const sluice_chunk *chunk, const char *from, int *filtered)
 {
     const sluice_table *t = chunk->table;
-    pg_buf b = {0};
-    pg_buf_addf(&b, "COPY (SELECT ");
+    pg_buf_addf(b, "SELECT ");
     for (uint32_t i = 0; i < t->ncolumns; i++) {
         const sluice_column *col = sluice_table_column(t, i);
         if (i)
-            pg_buf_add(&b, ", ", 2);
-        pg_buf_ident(&b, col->name.ptr, col->name.len);
+            pg_buf_add(b, ", ", 2);
+        pg_buf_ident(b, col->name.ptr, col->name.len);
     }
-    pg_buf_addf(&b, " FROM %s", only ? "ONLY " : "");
-    pg_buf_ident(&b, t->schema.ptr, t->schema.len);
-    pg_buf_add(&b, ".", 1);
-    pg_buf_ident(&b, t->name.ptr, t->name.len);
+    pg_buf_addf(b, " FROM %s", from);
     if (chunk->bounds.len)
-        pg_buf_addf(&b, " WHERE (%.*s)", (int)chunk->bounds.len, chunk->bounds.ptr);
-    pg_filter_sql(&b, chunk, chunk->bounds.len == 0);
+        pg_buf_addf(b, " WHERE (%.*s)", (int)chunk->bounds.len, chunk->bounds.ptr);
+    *filtered = pg_filter_sql(b, chunk, chunk->bounds.len == 0);
+}
+
+/* COPY (SELECT "a", "b" FROM [ONLY] "s"."t" [WHERE bounds]) TO STDOUT, or for a chunk
+   of partitions (ABI 1.4) one SELECT per partition, UNION ALL */
+static char *copy_sql(const sluice_chunk *chunk, char **from, uint32_t nfrom, int binary,
+                      int *filtered)
+{
+    pg_buf b = {0};
+    pg_buf_addf(&b, "COPY (");
+    for (uint32_t i = 0; i < nfrom; i++) {
+        if (i)
+            pg_buf_addf(&b, " UNION ALL ");
+        select_sql(&b, chunk, from[i], filtered);
+    }
     pg_buf_addf(&b, ") TO STDOUT%s", binary ? " (FORMAT binary)" : "");
     return pg_buf_take(&b);
+}
+
+/* The chunk's FROM items: its partitions, or the table (ONLY keeps inheritance
+   children out, each a table of its own; a partitioned table has no rows of its
+   own, so it is read whole). */
+static sluice_status chunk_from(pgsrc *s, const sluice_chunk *chunk, char ***from, uint32_t *n,
+                                sluice_error *err)
+{
+    uint32_t np;
+    if (sluice_chunk_partitions(chunk, &np))
+        return pg_partition_from(s, chunk, from, n, err);
+    char oid[24];
+    snprintf(oid, sizeof oid, "%" PRIu64, chunk->table->source_id);
+    const char *params[] = {oid};
+    PGresult *res = pg_exec(s, s->conn, "SELECT relkind FROM pg_class WHERE oid = $1::oid", 1,
+                            params, PGRES_TUPLES_OK, "look up the table", err);
+    if (!res)
+        return SLUICE_FATAL;
+    int only = !(PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 'p');
+    PQclear(res);
+    char *qualified = pg_qualified(chunk->table);
+    *from = calloc(1, sizeof **from);
+    size_t len = qualified ? strlen(qualified) + 6 : 0;
+    char *item = qualified && *from ? malloc(len) : NULL;
+    if (!item) {
+        free(qualified);
+        free(*from);
+        *from = NULL;
+        return pg_oom(s, err);
+    }
+    snprintf(item, len, "%s%s", only ? "ONLY " : "", qualified);
+    free(qualified);
+    (*from)[0] = item;
+    *n = 1;
+    return SLUICE_OK;
 }
 
 static sluice_status start_copy(pgsrc *s, const sluice_chunk *chunk, sluice_error *err)
@@ -191,21 +239,16 @@ static sluice_status start_copy(pgsrc *s, const sluice_chunk *chunk, sluice_erro
         c->carry_short = 0;
         c->ended = 0;
     }
-    /* ONLY keeps inheritance children out (each is a table of its own); a
-       partitioned table has no rows of its own, so it is read whole */
-    char oid[16];
-    snprintf(oid, sizeof oid, "%" PRIu64, chunk->table->source_id);
-    const char *params[] = {oid};
-    PGresult *res = pg_exec(s, s->conn, "SELECT relkind FROM pg_class WHERE oid = $1::oid", 1,
-                            params, PGRES_TUPLES_OK, "look up the table", err);
-    if (!res)
-        return SLUICE_FATAL;
-    int only = !(PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 'p');
-    PQclear(res);
-    char *sql = copy_sql(chunk, only, c->binary);
+    char **from;
+    uint32_t nfrom;
+    sluice_status st = chunk_from(s, chunk, &from, &nfrom, err);
+    if (st != SLUICE_OK)
+        return st;
+    char *sql = copy_sql(chunk, from, nfrom, c->binary, &c->filtered);
+    pg_free_strings(from, nfrom);
     if (!sql)
         return pg_oom(s, err);
-    res = PQexec(s->conn, sql);
+    PGresult *res = PQexec(s->conn, sql);
     free(sql);
     if (!res || PQresultStatus(res) != PGRES_COPY_OUT) {
         pg_fail(s, err, SLUICE_FATAL, s->conn, res, "could not read table \"%.*s.%.*s\"",
@@ -282,8 +325,7 @@ sluice_status pg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_ba
     if (c->binary)
         b->native_format = SLUICE_NATIVE_PG_BINARY;
     uint32_t before = b->nevents;
-    uint32_t nfilters;
-    if (sluice_chunk_filters(chunk, &nfilters) && nfilters) /* the COPY query applies them */
+    if (c->filtered) /* the COPY query applies the chunk's filters */
         b->flags |= SLUICE_BATCH_FILTERED;
     if (c->binary && (st = pg_copy_binary_carry(s, chunk->table, b, err)) != SLUICE_OK)
         return st;

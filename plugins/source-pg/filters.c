@@ -2,7 +2,10 @@
  * The pipeline's row filters (sluice_chunk filters, ABI 1.3) as SQL for the
  * full-load query, so filtered-out rows never leave the server. Values are
  * literals cast by PostgreSQL to the column's type ('10' < numeric column
- * compares as numbers), as a WHERE clause typed by hand would.
+ * compares as numbers), as a WHERE clause typed by hand would. A row
+ * comparison (ABI 1.4) is SQL's own: ("a", "b") <= ('1', 'x'), each pair
+ * typed like a single comparison and text compared in the column's collation.
+ * A filter of an op this file does not know leaves every filter to the core.
  */
 #include <string.h>
 
@@ -16,8 +19,56 @@ static void literal(pg_buf *b, sluice_str v)
     pg_buf_add(b, "'", 1);
 }
 
-static void condition(pg_buf *b, const sluice_table *t, const sluice_filter *f)
+static int is_row(uint32_t op)
 {
+    return op >= SLUICE_FILTER_ROW_LT && op <= SLUICE_FILTER_ROW_GE;
+}
+
+static void row_condition(pg_buf *b, const sluice_chunk *chunk, const sluice_filter *f)
+{
+    static const char *const ops[] = {[SLUICE_FILTER_ROW_LT - SLUICE_FILTER_ROW_LT] = " < ",
+                                      [SLUICE_FILTER_ROW_LE - SLUICE_FILTER_ROW_LT] = " <= ",
+                                      [SLUICE_FILTER_ROW_GT - SLUICE_FILTER_ROW_LT] = " > ",
+                                      [SLUICE_FILTER_ROW_GE - SLUICE_FILTER_ROW_LT] = " >= "};
+    uint32_t n;
+    const uint32_t *cols = sluice_filter_columns(chunk, f, &n);
+    pg_buf_add(b, "(", 1);
+    for (uint32_t i = 0; i < n; i++) {
+        const sluice_column *col = sluice_table_column(chunk->table, cols[i]);
+        if (i)
+            pg_buf_add(b, ", ", 2);
+        pg_buf_ident(b, col->name.ptr, col->name.len);
+    }
+    pg_buf_addf(b, ")%s(", ops[f->op - SLUICE_FILTER_ROW_LT]);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            pg_buf_add(b, ", ", 2);
+        literal(b, f->values[i]);
+    }
+    pg_buf_add(b, ")", 1);
+}
+
+/* Whether every filter is one this file can say in SQL, with its values. */
+static int all_known(const sluice_chunk *chunk, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const sluice_filter *f = sluice_filter_at(chunk, i);
+        uint32_t ncols;
+        sluice_filter_columns(chunk, f, &ncols);
+        if (f->op < SLUICE_FILTER_EQ || f->op > SLUICE_FILTER_ROW_GE ||
+            (is_row(f->op) && (ncols < 1 || f->nvalues != ncols)))
+            return 0;
+    }
+    return 1;
+}
+
+static void condition(pg_buf *b, const sluice_chunk *chunk, const sluice_filter *f)
+{
+    const sluice_table *t = chunk->table;
+    if (is_row(f->op)) {
+        row_condition(b, chunk, f);
+        return;
+    }
     static const char *const ops[] = {
         [SLUICE_FILTER_EQ] = " = ",  [SLUICE_FILTER_NE] = " <> ", [SLUICE_FILTER_LT] = " < ",
         [SLUICE_FILTER_LE] = " <= ", [SLUICE_FILTER_GT] = " > ",  [SLUICE_FILTER_GE] = " >= ",
@@ -52,7 +103,7 @@ static void condition(pg_buf *b, const sluice_table *t, const sluice_filter *f)
 int pg_filter_sql(pg_buf *b, const sluice_chunk *chunk, int first)
 {
     uint32_t n;
-    if (!sluice_chunk_filters(chunk, &n) || n == 0)
+    if (!sluice_chunk_filters(chunk, &n) || n == 0 || !all_known(chunk, n))
         return 0;
     for (uint32_t i = 0; i < n;) { /* groups AND-ed, conditions of a group OR-ed */
         uint32_t group = sluice_filter_at(chunk, i)->group;
@@ -61,7 +112,7 @@ int pg_filter_sql(pg_buf *b, const sluice_chunk *chunk, int first)
         for (uint32_t j = i; i < n && sluice_filter_at(chunk, i)->group == group; i++) {
             if (i > j)
                 pg_buf_addf(b, " OR ");
-            condition(b, chunk->table, sluice_filter_at(chunk, i));
+            condition(b, chunk, sluice_filter_at(chunk, i));
         }
         pg_buf_add(b, ")", 1);
     }

@@ -236,6 +236,7 @@ static const sluice_source_vtable pg_vtable = {
     .cleanup = pg_cleanup,
     .read_sequences = pg_read_sequences,
     .native_format = pg_native_format,
+    .list_partitions = pg_list_partitions,
 };
 
 static const sluice_options pg_option_table = {

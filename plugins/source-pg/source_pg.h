@@ -14,6 +14,8 @@
  *   copytext.c  COPY text fields -> bytes
  *   copybin.c   the binary COPY stream parser (no libpq: unit tests and fuzzing)
  *   copynative.c ABI 1.3 native_format, and binary COPY rows -> NATIVE values
+ *   partitions.c ABI 1.4 list_partitions, and what a partition chunk reads
+ *   filters.c   chunk filters -> the full-load query's WHERE
  *   relmap.c    RELATION messages -> tables (and reshapes)
  *   stream.c    START_REPLICATION, stream_read, ack, feedback, heartbeat
  */
@@ -90,6 +92,7 @@ typedef struct pg_copy {
     int active;
     uint64_t source_id;
     uint32_t index;
+    int filtered;  /* the query applies the chunk's filters: batches are FILTERED */
     /* FORMAT binary (ABI 1.3 native values): the stream's parser, and bytes of it
        not turned into rows yet (a row cut between messages, or a full batch) */
     int binary;
@@ -137,8 +140,21 @@ char *pg_buf_take(pg_buf *b);
 /* ---- filters.c ---- */
 
 /* Appends the chunk's row filters as SQL: " WHERE (...) AND (...)" when first, else
-   " AND (...)". 1 when it added any (the batch is then SLUICE_BATCH_FILTERED). */
+   " AND (...)". 1 when it added them (the batch is then SLUICE_BATCH_FILTERED); 0 when
+   there are none or one it does not know (the core then applies them all). */
 int pg_filter_sql(pg_buf *b, const sluice_chunk *chunk, int first);
+
+/* ---- partitions.c: ABI 1.4 ---- */
+
+/* list_partitions: a declaratively partitioned table's partitions, every level. */
+sluice_status pg_list_partitions(void *instance, const sluice_table *table,
+                                 sluice_partition_list *out, sluice_error *err);
+/* What a chunk limited to partitions reads, as FROM items: ONLY "s"."p" for a leaf,
+   "s"."p" for a sub-partitioned one; *items is n malloc'ed strings (free with
+   pg_free_strings). Fails naming a partition the table no longer has. */
+sluice_status pg_partition_from(pgsrc *s, const sluice_chunk *chunk, char ***items, uint32_t *n,
+                                sluice_error *err);
+void pg_free_strings(char **v, uint32_t n);
 
 /* ---- conn.c ---- */
 

@@ -2,17 +2,21 @@
  * AWS DMS table-mapping JSON documents (mapping_json.c). JSON in this file is
  * written with ` for " so it stays readable; doc() turns it back.
  *
- *   mapping_json_test selection|transformation|types|settings|ranges|docs|errors|file
+ *   mapping_json_test selection|transformation|types|settings|ranges|ranges_rows|row_eval|
+ *                     partitions|settings_docs|docs|errors|file
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "mapping.h"
 #include "mapping_json.h"
+#include "mapping_plan.h"
 #include "filter_eval.h"
 #include "mapping_settings.h"
+#include "partition_chunks.h"
 #include "range_chunks.h"
 #include "report.h"
 
@@ -491,9 +495,11 @@ static void test_settings(void)
            "Did you mean \"ranges\"? Valid values are \"partitions-auto\", "
            "\"subpartitions-auto\", \"partitions-list\", \"ranges\" and \"none\".");
     EXPECT(SETTINGS("`parallel-load`: {`type`: `partitions-auto`}"),
-           "dms.json: rule 5 (five): parallel-load partitions-auto is not supported",
-           "Use \"type\": \"ranges\" with \"columns\" and \"boundaries\", or remove "
-           "\"parallel-load\": the source then splits the table itself.");
+           "dms.json: rule 5 (five): table-settings are not supported yet", NULL);
+    EXPECT(SETTINGS("`parallel-load`: {`type`: `partitions-auto`, `number-of-partitions`: 5}"),
+           "dms.json: rule 5 (five): parallel-load \"number-of-partitions\" is not supported",
+           "Remove it; split the table with \"type\": \"ranges\" or by its partitions "
+           "instead.");
     EXPECT(SETTINGS("`parallel-load`: {`type`: `partitions-list`}"),
            "dms.json: rule 5 (five): parallel-load partitions-list names no partitions", NULL);
     EXPECT(SETTINGS("`paralel-load`: {`type`: `none`}"),
@@ -607,8 +613,116 @@ static const char expr_change_seq[] =
     " `rule-action`: `add-column`, `value`: `transact_id`, `expression`: `$AR_H_CHANGE_SEQ`,"
     " `data-type`: {`type`: `string`, `length`: 50}}]}";
 
+/* https://docs.aws.amazon.com/dms/latest/userguide/
+   CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.Masking.html */
+#define MASK_SELECT                                                                          \
+    "{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`, `object-locator`: "        \
+    "{`schema-name`: `cust_schema`, `table-name`: `%`}, `rule-action`: `include`}, "
+#define MASK_LOCATOR                                                                         \
+    " `object-locator`: {`schema-name`: `cust_schema`, `table-name`: `customer_master`,"     \
+    " `column-name`: `cust_passport_no`},"
+static const char mask_digits[] =
+    "{`rules`: [" MASK_SELECT
+    "{`rule-type`: `transformation`, `rule-id`: `2`, `rule-name`: `2`, `rule-target`: `column`,"
+    MASK_LOCATOR " `rule-action`: `data-masking-digits-mask`, `value`: `#`}]}";
+static const char mask_randomize[] =
+    "{`rules`: [" MASK_SELECT
+    "{`rule-type`: `transformation`, `rule-id`: `2`, `rule-name`: `2`, `rule-target`: `column`,"
+    MASK_LOCATOR " `rule-action`: `data-masking-digits-randomize`}]}";
+/* the hash has 64 characters: the example widens the column first */
+static const char mask_hash[] =
+    "{`rules`: [" MASK_SELECT
+    "{`rule-type`: `transformation`, `rule-id`: `2`, `rule-name`: `2`, `rule-target`: `column`,"
+    MASK_LOCATOR " `rule-action`: `change-data-type`,"
+    " `data-type`: {`type`: `string`, `length`: `100`, `scale`: ``}},"
+    "{`rule-type`: `transformation`, `rule-id`: `3`, `rule-name`: `3`, `rule-target`: `column`,"
+    MASK_LOCATOR " `rule-action`: `data-masking-hash-mask`}]}";
+/* not from the documentation: the hash example without its change-data-type rule */
+static const char mask_hash_unwidened[] =
+    "{`rules`: [" MASK_SELECT
+    "{`rule-type`: `transformation`, `rule-id`: `3`, `rule-name`: `3`, `rule-target`: `column`,"
+    MASK_LOCATOR " `rule-action`: `data-masking-hash-mask`}]}";
+
+/* The plan of cust_schema.customer_master (cust_id integer key, cust_passport_no of
+   type passport_type) under a document: 1 when made, 0 (with e.message, e.hint) when
+   refused; *mask and *mask_char tell what the passport column's policy masks. */
+static int mask_plan(const char *text, const char *passport_type, sluice_error *e,
+                     vp_mask *mask, char *mask_char)
+{
+    const sluice_host *h = host_api();
+    sluice_catalog *src = catalog_new(), *out = catalog_new();
+    sluice_table *t = h->table_add(src, str("cust_schema"), str("customer_master"), 2);
+    h->column_set(t, 0, str("cust_id"), str("integer"), SLUICE_TYPE_INT32, SLUICE_COLUMN_KEY);
+    int32_t precision, scale;
+    h->column_set(t, 1, str("cust_passport_no"), str(passport_type),
+                  plan_type_of(passport_type, &precision, &scale), SLUICE_COLUMN_NULLABLE);
+    sluice_table_column(t, 1)->precision = precision;
+    table_plan *plan = NULL;
+    mapping *m = load(text, e);
+    int made = m && table_plan_build(m, out, t, &plan, e) == 0;
+    *mask = made ? (vp_mask)plan->columns[1].policy.mask : VP_MASK_NONE;
+    *mask_char = made ? plan->columns[1].policy.mask_char : 0;
+    if (made)
+        CHECK(!plan->values_untouched && !plan->passthrough); /* never the binary path */
+    table_plan_free(plan);
+    mapping_free(m);
+    catalog_free(src);
+    catalog_free(out);
+    return made;
+}
+
+static void test_masking_docs(void)
+{
+    mapping *m = LOAD(mask_digits);
+    if (m) {
+        CHECK(m->nrules == 2 && tr(m, 1)->action == MAP_MASK_DIGITS &&
+              tr(m, 1)->target == MAP_TARGET_COLUMN);
+        CHECK_STR(tr(m, 1)->value, "#");
+        CHECK_STR(tr(m, 1)->column, "cust_passport_no");
+    }
+    mapping_free(m);
+    if ((m = LOAD(mask_randomize)))
+        CHECK(tr(m, 1)->action == MAP_MASK_RANDOMIZE && tr(m, 1)->value == NULL);
+    mapping_free(m);
+    if ((m = LOAD(mask_hash))) {
+        CHECK(tr(m, 2)->action == MAP_MASK_HASH && tr(m, 2)->value == NULL);
+        CHECK_STR(tr(m, 1)->data_type, "varchar(100)");
+    }
+    mapping_free(m);
+
+    /* planned against a table: the masks become the column's value policy */
+    sluice_error err;
+    vp_mask mask;
+    char mc;
+    CHECK(mask_plan(mask_digits, "varchar(20)", &err, &mask, &mc) && mask == VP_MASK_DIGITS &&
+          mc == '#');
+    CHECK(mask_plan(mask_randomize, "numeric(12,2)", &err, &mask, &mc) &&
+          mask == VP_MASK_RANDOMIZE);
+    /* widened to varchar(100) first */
+    CHECK(mask_plan(mask_hash, "varchar(20)", &err, &mask, &mc) && mask == VP_MASK_HASH);
+    CHECK(mask_plan(mask_hash_unwidened, "text", &err, &mask, &mc) && mask == VP_MASK_HASH);
+    /* refused when planned, naming the rule and the column's type */
+    CHECK(!mask_plan(mask_digits, "integer", &err, &mask, &mc));
+    CHECK_STR(err.message, "dms.json: rule 2 on table \"cust_schema.customer_master\": "
+              "data-masking-digits-mask cannot mask column \"cust_passport_no\" of type "
+              "integer: a masked value is no longer a number");
+    CHECK_STR(err.hint, "Mask text columns, or make this one text first with a "
+              "change-data-type rule: \"data-type\": {\"type\": \"string\"} (Lua: data_type = "
+              "\"text\").");
+    CHECK(!mask_plan(mask_randomize, "date", &err, &mask, &mc));
+    CHECK_STR(err.message, "dms.json: rule 2 on table \"cust_schema.customer_master\": "
+              "data-masking-digits-randomize cannot mask column \"cust_passport_no\" of type "
+              "date: random digits fit only text, integer and numeric columns");
+    CHECK(!mask_plan(mask_hash_unwidened, "varchar(20)", &err, &mask, &mc));
+    CHECK_STR(err.message, "dms.json: rule 3 on table \"cust_schema.customer_master\": "
+              "data-masking-hash-mask cannot mask column \"cust_passport_no\" of type "
+              "varchar(20): the hash has 64 characters, more than the 20 the column holds");
+    CHECK_CONTAINS(err.hint, "\"data-type\": {\"type\": \"string\", \"length\": 64}");
+}
+
 static void test_docs(void)
 {
+    test_masking_docs();
     mapping *m = LOAD(filters_multiple_operators);
     if (m) {
         CHECK(m->rules[0].u.sel.nfilters == 1);
@@ -773,10 +887,35 @@ static void test_errors(void)
            "\"define-primary-key\", \"change-data-type\", \"add-column\", \"include-column\", "
            "\"add-before-image-columns\", \"data-masking-digits-mask\", "
            "\"data-masking-digits-randomize\" and \"data-masking-hash-mask\".");
-    EXPECT(T("data-masking-hash-mask", "column", LOC_C, ""),
-           "dms.json: rule 4 (my rule): rule-action data-masking-hash-mask is not supported in "
-           "table mappings",
-           "Mask the column with a transform plugin (transforms/mask) instead.");
+    EXPECT(T("data-masking-digits-mask", "column", LOC_C, ""),
+           "dms.json: rule 4 (my rule): data-masking-digits-mask needs a \"value\" (the "
+           "masking character)",
+           "Give the masking character: \"value\": \"#\".");
+    static const char *const bad_chars[] = {", `value`: `##`", ", `value`: ` `",
+                                            ", `value`: `\\t`", ", `value`: `\u00e9`"};
+    static const char *const bad_shown[] = {"##", " ", "\t", "\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad_chars / sizeof bad_chars[0]; i++) {
+        char rule[400], msg[300];
+        snprintf(rule, sizeof rule, T("data-masking-digits-mask", "column", LOC_C, "%s"),
+                 bad_chars[i]);
+        snprintf(msg, sizeof msg, "dms.json: rule 4 (my rule): data-masking-digits-mask: the "
+                 "masking character must be one printable ASCII character, not \"%s\"",
+                 bad_shown[i]);
+        EXPECT(rule, msg, "As in AWS DMS: one character from ! to ~ (not a space), such as "
+               "\"#\" or \"*\".");
+    }
+    EXPECT(T("data-masking-hash-mask", "table", LOC_T, ""),
+           "dms.json: rule 4 (my rule): data-masking-hash-mask applies to columns",
+           "Set \"rule-target\": \"column\".");
+    EXPECT(T("data-masking-digits-randomize", "schema", "`schema-name`: `s`", ""),
+           "dms.json: rule 4 (my rule): data-masking-digits-randomize applies to columns",
+           "Set \"rule-target\": \"column\".");
+    EXPECT(T("data-masking-hash-mask", "column", LOC_C, ", `value`: `#`"),
+           "dms.json: rule 4 (my rule): data-masking-hash-mask takes no value",
+           "Remove the value; only data-masking-digits-mask has one (the masking character).");
+    EXPECT(T("data-masking-hash-mask", "column", "`schema-name`: `s`, `table-name`: `t`", ""),
+           "dms.json: rule 4 (my rule): a column rule needs \"column-name\" in \"object-locator\"",
+           NULL);
     EXPECT(T("rename", "index-tablespace", LOC_T, ", `value`: `x`"),
            "dms.json: rule 4 (my rule): rule-target index-tablespace is not supported (sluice "
            "does not place tables or indexes in tablespaces)",
@@ -960,16 +1099,32 @@ static void describe(const range_chunks *rc, uint32_t k, const sluice_table *t, 
                      size_t size)
 {
     static const char *const ops[] = {[SLUICE_FILTER_EQ] = "=", [SLUICE_FILTER_LE] = "<=",
-                                      [SLUICE_FILTER_GT] = ">"};
+                                      [SLUICE_FILTER_GT] = ">", [SLUICE_FILTER_ROW_LE] = "<=",
+                                      [SLUICE_FILTER_ROW_GT] = ">"};
     size_t n = 0;
     out[0] = 0;
     const sluice_filter *f = rc->filters[k];
     for (uint32_t i = 0; i < rc->nfilters[k]; i++) {
         int first = i == 0 || f[i].group != f[i - 1].group;
         const sluice_column *c = sluice_table_column(t, f[i].column);
-        n += (size_t)snprintf(out + n, size - n, "%s%.*s", first ? (i ? ") AND (" : "(") : " OR ",
-                              (int)c->name.len, c->name.ptr);
-        if (f[i].op == SLUICE_FILTER_NULL)
+        n += (size_t)snprintf(out + n, size - n, "%s", first ? (i ? ") AND (" : "(") : " OR ");
+        if (f[i].op >= SLUICE_FILTER_ROW_LT) { /* (a, b) op (x, y) */
+            for (uint32_t k = 0; k < f[i].ncolumns; k++) {
+                const sluice_column *ck = sluice_table_column(t, f[i].columns[k]);
+                n += (size_t)snprintf(out + n, size - n, "%s%.*s", k ? ", " : "[",
+                                      (int)ck->name.len, ck->name.ptr);
+            }
+            n += (size_t)snprintf(out + n, size - n, "] %s ", ops[f[i].op]);
+            for (uint32_t k = 0; k < f[i].nvalues; k++)
+                n += (size_t)snprintf(out + n, size - n, "%s%.*s", k ? ", " : "[",
+                                      (int)f[i].values[k].len, f[i].values[k].ptr);
+            n += (size_t)snprintf(out + n, size - n, "]");
+            continue;
+        }
+        n += (size_t)snprintf(out + n, size - n, "%.*s", (int)c->name.len, c->name.ptr);
+        if (f[i].op == SLUICE_FILTER_NOT_NULL)
+            n += (size_t)snprintf(out + n, size - n, " IS NOT NULL");
+        else if (f[i].op == SLUICE_FILTER_NULL)
             n += (size_t)snprintf(out + n, size - n, " IS NULL");
         else
             n += (size_t)snprintf(out + n, size - n, " %s %.*s", ops[f[i].op],
@@ -1050,7 +1205,9 @@ static void test_ranges(void)
         mapping_settings *set;
         const map_table_settings *ts = ranges_of(RANGES("[`id`]", "[[`5`]]"), &m, &set);
         sluice_str v = str("a");
-        sluice_filter base[2] = {{0, SLUICE_FILTER_EQ, 0, 1, &v}, {0, SLUICE_FILTER_NULL, 0, 0, NULL}};
+        sluice_filter base[2] = {
+            {.column = 0, .op = SLUICE_FILTER_EQ, .group = 0, .nvalues = 1, .values = &v},
+            {.column = 0, .op = SLUICE_FILTER_NULL, .group = 0}};
         range_chunks rc;
         sluice_error e;
         CHECK(ts && range_chunks_build(&rc, ts, &t, base, 2, &e) == 0);
@@ -1116,47 +1273,374 @@ static void test_ranges(void)
         mapping_settings_free(set);
     }
 
-    /* refused even where the settings are kept: tuples and partitions */
+    /* kept where the settings are kept: several columns and partitions */
     static const struct {
-        const char *pl, *msg, *hint, *detail;
-    } refused[] = {
+        const char *pl;
+        map_parallel_load type;
+    } kept[] = {
         {"{`type`: `ranges`, `columns`: [`a`, `b`], `boundaries`: [[`1`, `x`]]}",
-         "dms.json: rule 7: parallel-load ranges on 2 columns are not supported; only "
-         "single-column ranges are",
-         "Split on one column: \"columns\": [\"id\"], one value per boundary.",
-         "Segments of several columns compare tuples, (a, b) <= (x, y), which sluice's chunk "
-         "filters cannot express."},
-        {"{`type`: `partitions-auto`}", "dms.json: rule 7: parallel-load partitions-auto is not "
-         "supported", NULL, NULL},
-        {"{`type`: `subpartitions-auto`}", "dms.json: rule 7: parallel-load subpartitions-auto "
-         "is not supported", NULL, NULL},
-        {"{`type`: `partitions-list`, `partitions`: [`p1`]}",
-         "dms.json: rule 7: parallel-load partitions-list is not supported",
-         "Use \"type\": \"ranges\" with \"columns\" and \"boundaries\", or remove "
-         "\"parallel-load\": the source then splits the table itself.",
-         "source-pg loads a partitioned table through its root and splits it by its own ranges; "
-         "sluice cannot load one partition alone."},
+         MAP_PARALLEL_RANGES},
+        {"{`type`: `partitions-auto`}", MAP_PARALLEL_PARTITIONS_AUTO},
+        {"{`type`: `subpartitions-auto`}", MAP_PARALLEL_SUBPARTITIONS_AUTO},
+        {"{`type`: `partitions-list`, `partitions`: [`p1`]}", MAP_PARALLEL_PARTITIONS_LIST},
     };
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
         snprintf(text, sizeof text,
                  RULES("{`rule-type`: `table-settings`, `rule-id`: `7`, `object-locator`: "
                        "{`schema-name`: `s`, `table-name`: `t`}, `parallel-load`: %s}"),
-                 refused[i].pl);
-        char *s = doc(text);
-        mapping *m = mapping_new();
-        mapping_settings *set = mapping_settings_new();
-        sluice_error e;
-        error_init(&e);
-        CHECK(mapping_json_load_text(m, set, s, strlen(s), "dms.json", &e) != 0);
-        CHECK_STR(e.message, refused[i].msg);
-        if (refused[i].hint)
-            CHECK_STR(e.hint, refused[i].hint);
-        if (refused[i].detail)
-            CHECK_STR(e.detail, refused[i].detail);
-        free(s);
+                 kept[i].pl);
+        mapping *m;
+        mapping_settings *set;
+        const map_table_settings *ts = ranges_of(text, &m, &set);
+        CHECK(ts && ts->parallel == kept[i].type);
         mapping_free(m);
         mapping_settings_free(set);
     }
+}
+
+/* Which segments take the row (a, b) (NULL: a NULL); as a bit set. */
+static unsigned segments_of2(const range_chunks *rc, const sluice_table *t, const char *a,
+                             const char *b)
+{
+    sluice_value row[2];
+    const char *v[2] = {a, b};
+    for (int i = 0; i < 2; i++)
+        row[i] = v[i] ? (sluice_value){.kind = SLUICE_VALUE_TEXT, .len = (uint32_t)strlen(v[i]),
+                                       .u.bytes = v[i]}
+                      : (sluice_value){.kind = SLUICE_VALUE_NULL};
+    unsigned set = 0;
+    for (uint32_t k = 0; k < rc->count; k++)
+        if (filter_row(rc->filters[k], rc->nfilters[k], t, row, 0))
+            set |= 1u << k;
+    return set;
+}
+
+/* Multi-column ranges: row comparisons (ABI 1.4), NULLs in the first segment. */
+static void test_ranges_rows(void)
+{
+    sluice_column cols[2] = {{.name = str("n"), .type = SLUICE_TYPE_INT32},
+                             {.name = str("r"), .type = SLUICE_TYPE_TEXT}};
+    sluice_table t = {.header = SLUICE_HEADER_INIT(sluice_table), .ncolumns = 2,
+                      .schema = str("s"), .name = str("t"), .column_size = sizeof(sluice_column),
+                      .columns = cols};
+    mapping *m;
+    mapping_settings *set;
+    const map_table_settings *ts =
+        ranges_of(RANGES("[`n`, `r`]", "[[`1000`, `NORTH`], [3000, `WEST`]]"), &m, &set);
+    range_chunks rc;
+    sluice_error e;
+    CHECK(ts && range_chunks_build(&rc, ts, &t, NULL, 0, &e) == 0);
+    if (ts && rc.count == 3) {
+        static const char *const want[] = {
+            "([n, r] <= [1000, NORTH] OR n IS NULL OR r IS NULL)",
+            "([n, r] > [1000, NORTH]) AND ([n, r] <= [3000, WEST]) AND (n IS NOT NULL) AND "
+            "(r IS NOT NULL)",
+            "([n, r] > [1000, NORTH]) AND ([n, r] > [3000, WEST]) AND (n IS NOT NULL) AND "
+            "(r IS NOT NULL)"};
+        char buf[400];
+        for (uint32_t k = 0; k < 3; k++) {
+            describe(&rc, k, &t, buf, sizeof buf);
+            CHECK_STR(buf, want[k]);
+        }
+        CHECK(rc.row_ops == 1);
+        /* lexicographic: the first column decides unless equal */
+        CHECK(segments_of2(&rc, &t, "999", "ZZZ") == 0x1);
+        CHECK(segments_of2(&rc, &t, "1000", "NORTH") == 0x1);
+        CHECK(segments_of2(&rc, &t, "1000", "NORTHA") == 0x2);
+        CHECK(segments_of2(&rc, &t, "1000", "A") == 0x1);
+        CHECK(segments_of2(&rc, &t, "1001", "A") == 0x2);
+        CHECK(segments_of2(&rc, &t, "3000", "WEST") == 0x2);
+        CHECK(segments_of2(&rc, &t, "3000", "WESTERN") == 0x4);
+        CHECK(segments_of2(&rc, &t, "20000", "A") == 0x4); /* numerically, not as text */
+        /* NULLs: in segment 0 only, even where SQL's row comparison would decide before
+           reaching the NULL ((2000, NULL) > (1000, 'NORTH') is true in SQL) */
+        CHECK(segments_of2(&rc, &t, NULL, "A") == 0x1);
+        CHECK(segments_of2(&rc, &t, "2000", NULL) == 0x1);
+        CHECK(segments_of2(&rc, &t, "5000", NULL) == 0x1);
+        CHECK(segments_of2(&rc, &t, NULL, NULL) == 0x1);
+        range_chunks_free(&rc);
+    } else {
+        CHECK(!"segment count");
+    }
+    mapping_free(m);
+    mapping_settings_free(set);
+
+    /* boundaries out of order: still every row exactly once */
+    ts = ranges_of(RANGES("[`n`, `r`]", "[[`5`, `m`], [`1`, `z`]]"), &m, &set);
+    CHECK(ts && range_chunks_build(&rc, ts, &t, NULL, 0, &e) == 0);
+    if (ts && rc.count == 3) {
+        static const char *const rows[][2] = {{"0", "a"}, {"1", "z"}, {"1", "zz"}, {"5", "m"},
+                                              {"5", "n"}, {"9", "a"}, {NULL, "a"}};
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            unsigned got = segments_of2(&rc, &t, rows[i][0], rows[i][1]);
+            CHECK(got == 0x1 || got == 0x2 || got == 0x4);
+        }
+        CHECK(segments_of2(&rc, &t, "5", "n") == 0x4);
+        range_chunks_free(&rc);
+    }
+    mapping_free(m);
+    mapping_settings_free(set);
+
+    /* a missing second column names the rule */
+    ts = ranges_of(RANGES("[`n`, `R`]", "[[`1`, `x`]]"), &m, &set);
+    error_init(&e);
+    CHECK(ts && range_chunks_build(&rc, ts, &t, NULL, 0, &e) != 0);
+    CHECK_STR(e.message, "dms.json: rule 7 (r): parallel-load ranges column \"R\" is not a "
+                         "column of s.t");
+    mapping_free(m);
+    mapping_settings_free(set);
+}
+
+/* The row-comparison evaluator (filter_eval.c) alone: SQL's semantics, exact numbers. */
+static void test_row_eval(void)
+{
+    sluice_column cols[3] = {{.name = str("a"), .type = SLUICE_TYPE_DECIMAL},
+                             {.name = str("b"), .type = SLUICE_TYPE_INT64},
+                             {.name = str("c"), .type = SLUICE_TYPE_TEXT, .flags = 0}};
+    sluice_table t = {.header = SLUICE_HEADER_INIT(sluice_table), .ncolumns = 3,
+                      .schema = str("s"), .name = str("t"), .column_size = sizeof(sluice_column),
+                      .columns = cols};
+    uint32_t idx[3] = {0, 1, 2};
+    sluice_str v[3] = {str("10.50"), str("7"), str("m")};
+    sluice_filter f = {.column = 0, .op = SLUICE_FILTER_ROW_LT, .nvalues = 3, .values = v,
+                       .ncolumns = 3, .columns = idx};
+#define ROW(x, y, z)                                                                          \
+    (sluice_value[3]){x ? (sluice_value){.kind = SLUICE_VALUE_TEXT, .len = (uint32_t)strlen(x),  \
+                                         .u.bytes = x}                                        \
+                        : (sluice_value){.kind = SLUICE_VALUE_NULL},                          \
+                      y ? (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = atoll(y)}            \
+                        : (sluice_value){.kind = SLUICE_VALUE_NULL},                          \
+                      z ? (sluice_value){.kind = SLUICE_VALUE_TEXT, .len = (uint32_t)strlen(z),  \
+                                         .u.bytes = z}                                        \
+                        : (sluice_value){.kind = SLUICE_VALUE_NULL}}
+    static const struct {
+        const char *a, *b, *c;
+        int lt, le, gt, ge;
+    } cases[] = {
+        {"10.5", "7", "m", 0, 1, 0, 1},            /* equal: 10.5 = 10.50 exactly */
+        {"10.49999999999999999999", "99", "z", 1, 1, 0, 0},
+        {"10.500000000000000000001", "0", "a", 0, 0, 1, 1},
+        {"10.5", "6", "z", 1, 1, 0, 0},
+        {"10.5", "7", "l", 1, 1, 0, 0},
+        {"10.5", "7", "mm", 0, 0, 1, 1},
+        {"9", NULL, "m", 1, 1, 0, 0},             /* decided before the NULL: as SQL */
+        {"10.5", NULL, "m", 0, 0, 0, 0},          /* the NULL decides: unknown, fails */
+        {NULL, "7", "m", 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sluice_value *row = ROW(cases[i].a, cases[i].b, cases[i].c);
+        int got[4];
+        for (uint32_t op = SLUICE_FILTER_ROW_LT; op <= SLUICE_FILTER_ROW_GE; op++) {
+            f.op = op;
+            got[op - SLUICE_FILTER_ROW_LT] = filter_row(&f, 1, &t, row, 0);
+        }
+        if (got[0] != cases[i].lt || got[1] != cases[i].le || got[2] != cases[i].gt ||
+            got[3] != cases[i].ge) {
+            unit_failed++;
+            fprintf(stderr, "row case %zu: got %d %d %d %d\n", i, got[0], got[1], got[2],
+                    got[3]);
+        }
+    }
+    /* a column the source did not send cannot be judged when it is reached: the group
+       passes; one after the deciding column is never looked at */
+    sluice_value *row = ROW("10.5", "7", "m");
+    row[2] = (sluice_value){.kind = SLUICE_VALUE_UNCHANGED};
+    f.op = SLUICE_FILTER_ROW_GT;
+    CHECK(filter_row(&f, 1, &t, row, 0) == 1);
+    row = ROW("1", "7", "m");
+    row[2] = (sluice_value){.kind = SLUICE_VALUE_UNCHANGED};
+    CHECK(filter_row(&f, 1, &t, row, 0) == 0);
+    /* keys_only (a delete's old key): a non-key column cannot be judged either */
+    row = ROW("1", "7", "m");
+    CHECK(filter_row(&f, 1, &t, row, 0) == 0);
+    CHECK(filter_row(&f, 1, &t, row, 1) == 1);
+#undef ROW
+}
+
+/* ---- parallel-load by partitions (partition_chunks.c) ---- */
+
+static const map_table_settings *settings_of(const char *pl, mapping **m, mapping_settings **set)
+{
+    char text[600];
+    snprintf(text, sizeof text,
+             RULES("{`rule-type`: `table-settings`, `rule-id`: `9`, `rule-name`: `p`, "
+                   "`object-locator`: {`schema-name`: `s`, `table-name`: `t`}, "
+                   "`parallel-load`: %s}"),
+             pl);
+    return ranges_of(text, m, set);
+}
+
+/* Chunk k's partitions as "a+b". */
+static void chunk_names(const partition_chunks *pc, uint32_t k, char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (uint32_t i = 0; i < pc->npartitions[k]; i++)
+        n += (size_t)snprintf(out + n, size - n, "%s%.*s", i ? "+" : "",
+                              (int)pc->partitions[k][i].len, pc->partitions[k][i].ptr);
+}
+
+static void check_chunks(int at, const char *pl, const sluice_partition_list *l, const char *want)
+{
+    int before = unit_failed;
+    mapping *m;
+    mapping_settings *set;
+    const map_table_settings *ts = settings_of(pl, &m, &set);
+    sluice_table t = {.header = SLUICE_HEADER_INIT(sluice_table), .schema = str("s"),
+                      .name = str("t")};
+    partition_chunks pc;
+    sluice_error e;
+    error_init(&e);
+    int rc = ts ? partition_chunks_build(&pc, ts, l, &t, &e) : -1;
+    char got[3000] = "", one[200];
+    if (rc == 0) {
+        size_t n = 0;
+        for (uint32_t k = 0; k < pc.count; k++) {
+            chunk_names(&pc, k, one, sizeof one);
+            n += (size_t)snprintf(got + n, sizeof got - n, "%s%s", k ? " | " : "", one);
+        }
+        partition_chunks_free(&pc);
+    } else {
+        snprintf(got, sizeof got, "error: %s / %s", e.message, e.detail);
+    }
+    CHECK_STR(got, want);
+    mapping_free(m);
+    mapping_settings_free(set);
+    if (unit_failed != before)
+        fprintf(stderr, "  (chunks checked at line %d)\n", at);
+}
+#define CHUNKS(pl, l, want) check_chunks(__LINE__, pl, l, want)
+
+static void test_partitions(void)
+{
+    /* t: p2023 (leaf), p2024 (sub-partitioned: p2024_h1, p2024_h2), pdef (default), and
+       other.pext in another schema */
+    sluice_partition_list l = {0};
+    static const char *const parts[][3] = {
+        {"p2023", "", "1"},          {"p2024", "", "0"},         {"pdef", "", "1"},
+        {"other.pext", "", "1"},     {"p2024_h1", "p2024", "1"}, {"p2024_h2", "p2024", "1"},
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        CHECK(partition_list_add(&l, str(parts[i][0]), str(parts[i][1]),
+                                 parts[i][2][0] == '1' ? SLUICE_PARTITION_LEAF : 0) == 0);
+    CHUNKS("{`type`: `partitions-auto`}", &l, "p2023 | pdef | other.pext | p2024_h1 | p2024_h2");
+    CHUNKS("{`type`: `subpartitions-auto`}", &l,
+           "p2023 | pdef | other.pext | p2024_h1 | p2024_h2");
+    /* named ones each a chunk (a sub-partitioned one whole), the rest one more */
+    CHUNKS("{`type`: `partitions-list`, `partitions`: [`p2024`, `pdef`]}", &l,
+           "p2024 | pdef | p2023+other.pext");
+    CHUNKS("{`type`: `partitions-list`, `partitions`: [`p2023`], `subpartitions`: [`p2024_h2`]}",
+           &l, "p2023 | p2024_h2 | pdef+other.pext+p2024_h1");
+    /* every leaf named: no rest chunk */
+    CHUNKS("{`type`: `partitions-list`, `partitions`: [`p2023`, `p2024`, `pdef`, `other.pext`]}",
+           &l, "p2023 | p2024 | pdef | other.pext");
+    CHUNKS("{`type`: `partitions-list`, `partitions`: [`p9`]}", &l,
+           "error: dms.json: rule 9 (p): parallel-load partitions-list: \"p9\" is not a "
+           "partition of s.t / Its partitions are \"p2023\", \"p2024\", \"pdef\", "
+           "\"other.pext\", \"p2024_h1\", \"p2024_h2\".");
+    CHUNKS("{`type`: `partitions-list`, `partitions`: [`P2023`]}", &l,
+           "error: dms.json: rule 9 (p): parallel-load partitions-list: \"P2023\" is not a "
+           "partition of s.t / Its partitions are \"p2023\", \"p2024\", \"pdef\", "
+           "\"other.pext\", \"p2024_h1\", \"p2024_h2\".");
+    CHUNKS("{`type`: `partitions-list`, `partitions`: [`p2024`], `subpartitions`: [`p2024_h1`]}",
+           &l, "error: dms.json: rule 9 (p): parallel-load partitions-list names \"p2024_h1\" "
+               "and \"p2024\", which overlap / One is a sub-partition of the other (or they are "
+               "the same), so its rows would load twice.");
+    CHUNKS("{`type`: `partitions-list`, `partitions`: [`pdef`, `pdef`]}", &l,
+           "error: dms.json: rule 9 (p): parallel-load partitions-list names \"pdef\" and "
+           "\"pdef\", which overlap / One is a sub-partition of the other (or they are the "
+           "same), so its rows would load twice.");
+    partition_list_free(&l);
+
+    /* a table that is not partitioned: auto loads it whole, a list cannot be honoured */
+    sluice_partition_list none = {0};
+    CHUNKS("{`type`: `partitions-auto`}", &none, "");
+    CHUNKS("{`type`: `partitions-list`, `partitions`: [`p1`]}", &none,
+           "error: dms.json: rule 9 (p): parallel-load partitions-list: \"p1\" is not a "
+           "partition of s.t / The table is not partitioned.");
+}
+
+/*
+ * The parallel-load examples of the DMS documentation, as printed there:
+ * https://docs.aws.amazon.com/dms/latest/userguide/
+ *   CHAP_Tasks.CustomizingTasks.TableMapping.SelectionTransformation.Tablesettings.html
+ * (section "Using parallel load for selected tables, views, and collections").
+ */
+#define DMS_SELECT_ALL                                                                     \
+    "{`rule-type`: `selection`, `rule-id`: `1`, `rule-name`: `1`, `object-locator`: "      \
+    "{`schema-name`: `%`, `table-name`: `%`}, `rule-action`: `include`}"
+#define DMS_SETTINGS(pl)                                                                   \
+    "{`rules`: [" DMS_SELECT_ALL ", {`rule-type`: `table-settings`, `rule-id`: `2`, "      \
+    "`rule-name`: `2`, `object-locator`: {`schema-name`: `Sales`, "                        \
+    "`table-name`: `SALES_TBL`}, `parallel-load`: " pl "}]}"
+static const char pl_partitions_auto[] = DMS_SETTINGS("{`type`: `partitions-auto`}");
+static const char pl_subpartitions_auto[] = DMS_SETTINGS("{`type`: `subpartitions-auto`}");
+static const char pl_partitions_list[] =
+    DMS_SETTINGS("{`type`: `partitions-list`, `partitions`: [`ABCD`, `EFGH`]}");
+static const char pl_partitions_subpartitions_list[] = DMS_SETTINGS(
+    "{`type`: `partitions-list`, `partitions`: [`ABCD`, `EFGH`], "
+    "`subpartitions`: [`abcd`, `efgh`]}");
+static const char pl_ranges[] = DMS_SETTINGS(
+    "{`type`: `ranges`, `columns`: [`SALES_NO`, `REGION`], "
+    "`boundaries`: [[`1000`, `NORTH`], [`3000`, `WEST`]]}");
+
+static const map_table_settings *dms_settings(const char *text, mapping **m,
+                                              mapping_settings **set)
+{
+    char *s = doc(text);
+    sluice_error e;
+    error_init(&e);
+    *m = mapping_new();
+    *set = mapping_settings_new();
+    int rc = mapping_json_load_text(*m, *set, s, strlen(s), "dms.json", &e);
+    free(s);
+    if (rc != 0) {
+        unit_failed++;
+        fprintf(stderr, "dms_settings: %s\n", e.message);
+        return NULL;
+    }
+    return mapping_settings_for(*set, str("Sales"), str("SALES_TBL"));
+}
+
+static void test_settings_docs(void)
+{
+    mapping *m;
+    mapping_settings *set;
+    const map_table_settings *ts = dms_settings(pl_partitions_auto, &m, &set);
+    CHECK(ts && ts->parallel == MAP_PARALLEL_PARTITIONS_AUTO && m->nrules == 1);
+    mapping_free(m);
+    mapping_settings_free(set);
+    ts = dms_settings(pl_subpartitions_auto, &m, &set);
+    CHECK(ts && ts->parallel == MAP_PARALLEL_SUBPARTITIONS_AUTO);
+    mapping_free(m);
+    mapping_settings_free(set);
+    ts = dms_settings(pl_partitions_list, &m, &set);
+    CHECK(ts && ts->parallel == MAP_PARALLEL_PARTITIONS_LIST && ts->npartitions == 2);
+    if (ts && ts->npartitions == 2) {
+        CHECK_STR(ts->partitions[0], "ABCD");
+        CHECK_STR(ts->partitions[1], "EFGH");
+    }
+    mapping_free(m);
+    mapping_settings_free(set);
+    ts = dms_settings(pl_partitions_subpartitions_list, &m, &set);
+    CHECK(ts && ts->npartitions == 2 && ts->nsubpartitions == 2);
+    mapping_free(m);
+    mapping_settings_free(set);
+    ts = dms_settings(pl_ranges, &m, &set);
+    CHECK(ts && ts->parallel == MAP_PARALLEL_RANGES && ts->ncolumns == 2 && ts->nboundaries == 2);
+    if (ts && ts->ncolumns == 2 && ts->nboundaries == 2) {
+        CHECK_STR(ts->columns[1], "REGION");
+        CHECK_STR(ts->boundaries[2], "3000"); /* row-major: row 1, column 0 */
+        CHECK_STR(ts->boundaries[3], "WEST");
+    }
+    mapping_free(m);
+    mapping_settings_free(set);
+
+    /* where nobody keeps the settings (mapping_from_json_*), each is refused naming the rule */
+    const char *all[] = {pl_partitions_auto, pl_subpartitions_auto, pl_partitions_list,
+                         pl_partitions_subpartitions_list, pl_ranges};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        EXPECT(all[i], "dms.json: rule 2: table-settings are not supported yet", NULL);
 }
 
 static const struct {
@@ -1165,7 +1649,9 @@ static const struct {
 } groups[] = {
     {"selection", test_selection}, {"transformation", test_transformation},
     {"types", test_types},         {"settings", test_settings},
-    {"ranges", test_ranges},
+    {"ranges", test_ranges},       {"ranges_rows", test_ranges_rows},
+    {"row_eval", test_row_eval},   {"partitions", test_partitions},
+    {"settings_docs", test_settings_docs},
     {"docs", test_docs},           {"errors", test_errors},
     {"file", test_file},
 };

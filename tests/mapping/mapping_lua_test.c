@@ -199,6 +199,20 @@ static void test_actions(void)
     PLAN("{ rule = \"add-before-image-columns\", schema = \"sales\", filter = \"non-lob\" }",
          "sales.Orders: " ALL ", BI_Id integer, BI_Region varchar(8), BI_amount numeric(12,2)");
 
+    /* data masking keeps the shape; what it refuses is named when the plan is made */
+    PLAN("{ rule = \"data-masking-digits-mask\", schema = \"sales\", table = \"Orders\","
+         " column = \"secret\", value = \"#\" },\n"
+         "{ rule = \"data-masking-digits-randomize\", schema = \"sales\", table = \"Orders\","
+         " column = \"amount\" },\n"
+         "{ rule = \"data-masking-hash-mask\", schema = \"sales\", table = \"Orders\","
+         " column = \"old_col\" }",
+         "sales.Orders: " ALL);
+    PLAN("{ rule = \"data-masking-hash-mask\", schema = \"sales\", table = \"Orders\","
+         " column = \"Region\" }",
+         "error: pipeline.lua:3: rule mappings[1] on table \"sales.Orders\": "
+         "data-masking-hash-mask cannot mask column \"Region\" of type varchar(8): the hash "
+         "has 64 characters, more than the 8 the column holds");
+
     /* a row function keeps the shape; the plan runs it */
     PLAN("{ rule = \"row-function\", schema = \"sales\", table = \"%\","
          " fn = function(t) return function(row) end end }",
@@ -245,6 +259,23 @@ static void test_errors(void)
            " data_type = \"text\", value = \"v\", fn = function(t) end }",
            "pipeline.lua:4: rule mappings[1]: add-column needs fn alone",
            "The function's result is the value: leave value and expression out.");
+    EXPECT("{ rule = \"data-masking-digits-mask\", schema = \"s\", table = \"t\", column = \"c\" }",
+           "pipeline.lua:3: rule mappings[1]: data-masking-digits-mask needs a value (the masking "
+           "character)",
+           "Give one printable ASCII character: value = \"#\".");
+    EXPECT("{ rule = \"data-masking-digits-mask\", schema = \"s\", table = \"t\", column = \"c\","
+           " value = \"ab\" }",
+           "pipeline.lua:3: rule mappings[1]: data-masking-digits-mask: the masking character "
+           "must be one printable ASCII character, not \"ab\"",
+           NULL);
+    EXPECT("{ rule = \"data-masking-hash-mask\", schema = \"s\", table = \"t\" }",
+           "pipeline.lua:3: rule mappings[1]: data-masking-hash-mask needs a column",
+           "Name the column (a pattern): column = \"%\".");
+    EXPECT("{ rule = \"data-masking-digits-randomize\", target = \"table\", schema = \"s\","
+           " table = \"t\", column = \"c\" }",
+           "pipeline.lua:3: rule mappings[1]: data-masking-digits-randomize applies to columns, "
+           "not to a table",
+           "Set target = \"column\" (rule-target \"column\").");
     EXPECT("{ rule = \"uppercase\", schema = \"s\" }",
            "pipeline.lua:3: rule mappings[1]: unknown rule \"uppercase\"", NULL);
     EXPECT("{ rule = \"replace-prefix\", target = \"table\", schema = \"s\", value = \"x\" }",

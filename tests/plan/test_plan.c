@@ -362,6 +362,294 @@ static void test_before_image(void)
     catalog_free(out);
 }
 
+/* ---- data masking ---- */
+
+/* hr.people: id integer (the key when keyed), passport text, code varchar(10),
+   n smallint, amount numeric(6,2), note text */
+static sluice_table *people(sluice_catalog *cat, int keyed)
+{
+    const sluice_host *h = host_api();
+    sluice_table *t = h->table_add(cat, S("hr"), S("people"), 6);
+    h->column_set(t, 0, S("id"), S("integer"), SLUICE_TYPE_INT32, keyed ? SLUICE_COLUMN_KEY : 0);
+    h->column_set(t, 1, S("passport"), S("text"), SLUICE_TYPE_TEXT, SLUICE_COLUMN_NULLABLE);
+    h->column_set(t, 2, S("code"), S("varchar(10)"), SLUICE_TYPE_TEXT, SLUICE_COLUMN_NULLABLE);
+    sluice_table_column(t, 2)->precision = 10;
+    h->column_set(t, 3, S("n"), S("smallint"), SLUICE_TYPE_INT16, SLUICE_COLUMN_NULLABLE);
+    h->column_set(t, 4, S("amount"), S("numeric(6,2)"), SLUICE_TYPE_DECIMAL,
+                  SLUICE_COLUMN_NULLABLE);
+    h->column_set(t, 5, S("note"), S("text"), SLUICE_TYPE_TEXT, SLUICE_COLUMN_NULLABLE);
+    return t;
+}
+
+static int value_is(const sluice_value *v, const char *text)
+{
+    return v->kind == SLUICE_VALUE_TEXT && v->len == strlen(text) &&
+           memcmp(v->u.bytes, text, v->len) == 0;
+}
+
+/* Builds the plan of t under m; NULL (err filled) when refused. */
+static table_plan *plan_of(const mapping *m, sluice_catalog *out, const sluice_table *t,
+                           sluice_error *err)
+{
+    table_plan *p = NULL;
+    error_init(err);
+    if (table_plan_build(m, out, t, &p, err) != 0)
+        return NULL;
+    return p;
+}
+
+static void test_mask_digits_and_hash(void)
+{
+    sluice_catalog *src = catalog_new(), *out = catalog_new();
+    sluice_table *t = people(src, 1);
+    mapping *m = mapping_new();
+    transform(m, MAP_MASK_DIGITS, MAP_TARGET_COLUMN, "hr", "people", "passport", "#");
+    transform(m, MAP_MASK_DIGITS, MAP_TARGET_COLUMN, "hr", "people", "note", "*");
+    transform(m, MAP_MASK_HASH, MAP_TARGET_COLUMN, "hr", "people", "id", NULL);
+    map_transform *ct =
+        transform(m, MAP_CHANGE_DATA_TYPE, MAP_TARGET_COLUMN, "hr", "people", "id", NULL);
+    ct->data_type = strdup("varchar(64)"); /* a hashed key: text of 64 characters */
+    map_transform *bi =
+        transform(m, MAP_ADD_BEFORE_IMAGE, MAP_TARGET_COLUMN, "hr", "people", "note", "BI_");
+    bi->suffix = strdup("");
+    bi->bi_filter = MAP_BI_ALL;
+    sluice_error err;
+    table_plan *p = plan_of(m, out, t, &err);
+    CHECK(p != NULL);
+    if (!p) {
+        fprintf(stderr, "%s\n", err.message);
+        return;
+    }
+    /* a masked column changes values: never the binary path, never untouched */
+    CHECK(!p->passthrough && !p->values_untouched && p->has_policies);
+    CHECK(p->columns[0].policy.mask == VP_MASK_HASH && p->columns[1].policy.mask == VP_MASK_DIGITS);
+    CHECK(p->columns[6].policy.mask == VP_MASK_DIGITS && p->columns[6].policy.mask_char == '*');
+
+    const sluice_host *h = host_api();
+    sluice_batch *b = batch_new(SLUICE_BATCH_CHANGES, 8, 1 << 16);
+    sluice_event *i = h->emit(b, SLUICE_OP_INSERT, t, 0);
+    i->new_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 42};
+    /* the DMS documentation's value ("C6BGJ56669K" in its text, one 6 short of its
+       "C#BGJ######K"; its hash example has "C6BGJ566669K") */
+    h->set_text(b, &i->new_row[1], "C6BGJ566669K", 12);
+    h->set_text(b, &i->new_row[2], "AB-x", 4);
+    static const char street[] = "Stra\xc3\x9f" "e 12, \xe6\x9d\xb1\xe4\xba\xac 3";
+    h->set_text(b, &i->new_row[5], street, sizeof street - 1);
+    sluice_event *n = h->emit(b, SLUICE_OP_INSERT, t, 0); /* NULLs and no digits */
+    n->new_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 7};
+    h->set_text(b, &n->new_row[5], "no digits", 9);
+    sluice_event *u = h->emit(b, SLUICE_OP_UPDATE, t, 1); /* REPLICA IDENTITY FULL */
+    h->set_text(b, &u->new_row[0], "42", 2);
+    u->new_row[1] = (sluice_value){.kind = SLUICE_VALUE_UNCHANGED};
+    h->set_text(b, &u->new_row[5], "v2", 2);
+    u->old_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 42};
+    h->set_text(b, &u->old_row[5], "v1", 2);
+    sluice_event *d = h->emit(b, SLUICE_OP_DELETE, t, 1);
+    h->set_text(b, &d->old_row[0], "42", 2);
+    plan_meta meta = {.xid = 1};
+    CHECK(plan_event(p, b, i, &meta) == 0 && plan_event(p, b, n, &meta) == 0 &&
+          plan_event(p, b, u, &meta) == 0 && plan_event(p, b, d, &meta) == 0);
+    /* python3 -c 'import hashlib; print(hashlib.sha256(b"42").hexdigest().upper())' */
+    static const char h42[] = "73475CB40A568E8DA8A045CED110137E159F890AC4DA883B6B17DC651B3A8049";
+    CHECK(value_is(&i->new_row[0], h42));
+    CHECK(value_is(&i->new_row[1], "C#BGJ######K"));
+    CHECK(value_is(&i->new_row[2], "AB-x")); /* not masked */
+    /* multi-byte characters untouched, ASCII digits masked */
+    CHECK(value_is(&i->new_row[5], "Stra\xc3\x9f" "e **, \xe6\x9d\xb1\xe4\xba\xac *"));
+    CHECK(i->new_row[6].kind == SLUICE_VALUE_NULL); /* no before image on an insert */
+    CHECK(n->new_row[1].kind == SLUICE_VALUE_NULL && value_is(&n->new_row[5], "no digits"));
+    /* python3 -c 'import hashlib; print(hashlib.sha256(b"7").hexdigest().upper())' */
+    CHECK(value_is(&n->new_row[0],
+                   "7902699BE42C8A8E46FBBB4501726517E86B22C56A189F7625A6DA49081B2451"));
+    /* a key masks the same way in the new row, the old key and a delete's key, so
+       updates and deletes find the row the insert wrote */
+    CHECK(value_is(&u->new_row[0], h42) && value_is(&u->old_row[0], h42) &&
+          value_is(&d->old_row[0], h42));
+    CHECK(u->new_row[1].kind == SLUICE_VALUE_UNCHANGED); /* the target keeps its masked value */
+    CHECK(value_is(&u->new_row[5], "v*"));
+    CHECK(value_is(&u->new_row[6], "v*")); /* the before image of a masked column is masked */
+    batch_free(b);
+    table_plan_free(p);
+
+    /* hash-mask of the DMS example, on a text column */
+    mapping *m2 = mapping_new();
+    transform(m2, MAP_MASK_HASH, MAP_TARGET_COLUMN, "hr", "people", "passport", NULL);
+    p = plan_of(m2, out, t, &err);
+    CHECK(p != NULL);
+    b = batch_new(SLUICE_BATCH_SNAPSHOT, 8, 1 << 16);
+    sluice_event *l = h->emit(b, SLUICE_OP_INSERT, t, 0);
+    h->set_text(b, &l->new_row[1], "C6BGJ566669K", 12);
+    sluice_event *e = h->emit(b, SLUICE_OP_INSERT, t, 0);
+    h->set_text(b, &e->new_row[1], "", 0);
+    meta = (plan_meta){.snapshot = 1};
+    CHECK(p && plan_event(p, b, l, &meta) == 0 && plan_event(p, b, e, &meta) == 0);
+    /* python3 -c 'import hashlib; print(hashlib.sha256(b"C6BGJ566669K").hexdigest().upper())',
+       the value the DMS documentation shows */
+    CHECK(value_is(&l->new_row[1],
+                   "7CB06784764C9030CCC41E25C15339FEB293FFE9B329A72B5FED564E99900C75"));
+    CHECK(value_is(&e->new_row[1],
+                   "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
+    batch_free(b);
+    table_plan_free(p);
+    mapping_free(m2);
+    mapping_free(m);
+    catalog_free(src);
+    catalog_free(out);
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static void test_mask_randomize(void)
+{
+    sluice_catalog *src = catalog_new(), *out = catalog_new();
+    sluice_table *t = people(src, 1);
+    mapping *m = mapping_new();
+    transform(m, MAP_MASK_RANDOMIZE, MAP_TARGET_COLUMN, "hr", "people", "passport", NULL);
+    transform(m, MAP_MASK_RANDOMIZE, MAP_TARGET_COLUMN, "hr", "people", "n", NULL);
+    transform(m, MAP_MASK_RANDOMIZE, MAP_TARGET_COLUMN, "hr", "people", "amount", NULL);
+    sluice_error err;
+    table_plan *p = plan_of(m, out, t, &err);
+    CHECK(p != NULL && !p->values_untouched);
+    if (!p) {
+        fprintf(stderr, "%s\n", err.message);
+        return;
+    }
+    const sluice_host *h = host_api();
+    enum { ROWS = 400 };
+    static const char passport[] = "AB-1234-\xc3\xa9x9"; /* é between digits */
+    size_t plen = sizeof passport - 1;
+    int changed = 0, seen[10][10] = {{0}}, lead[10] = {0};
+    sluice_batch *b = batch_new(SLUICE_BATCH_SNAPSHOT, ROWS, 1 << 20);
+    sluice_event *ev[ROWS];
+    plan_meta meta = {.snapshot = 1};
+    for (int r = 0; r < ROWS; r++) {
+        ev[r] = h->emit(b, SLUICE_OP_INSERT, t, 0);
+        ev[r]->new_row[0] = (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = r};
+        h->set_text(b, &ev[r]->new_row[1], passport, plen);
+        /* smallint at its edge: a random 5-digit number must still fit */
+        ev[r]->new_row[3] = r % 2 ? (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = 32767}
+                                  : (sluice_value){.kind = SLUICE_VALUE_INT, .u.i = -32768};
+        h->set_text(b, &ev[r]->new_row[4], "1234.56", 7);
+        CHECK(plan_event(p, b, ev[r], &meta) == 0);
+    }
+    int ok_len = 1, ok_rest = 1, ok_int = 1, ok_num = 1;
+    for (int r = 0; r < ROWS; r++) {
+        const sluice_value *v = &ev[r]->new_row[1];
+        ok_len &= v->kind == SLUICE_VALUE_TEXT && v->len == plen;
+        if (v->len != plen)
+            continue;
+        changed += memcmp(v->u.bytes, passport, plen) != 0;
+        for (size_t k = 0; k < plen; k++) {
+            int digit = passport[k] >= '0' && passport[k] <= '9';
+            if (digit && v->u.bytes[k] >= '0' && v->u.bytes[k] <= '9')
+                seen[k % 10][v->u.bytes[k] - '0'] = 1;
+            else if (digit || v->u.bytes[k] != passport[k])
+                ok_rest = 0; /* a digit became a non-digit, or a non-digit changed */
+        }
+        /* smallint: still 5 digits (no leading zero), and within -32768..32767 */
+        const sluice_value *n = &ev[r]->new_row[3];
+        long x = n->kind == SLUICE_VALUE_TEXT ? strtol(n->u.bytes, NULL, 10) : 99999;
+        int neg = r % 2 == 0;
+        ok_int &= n->kind == SLUICE_VALUE_TEXT && n->len == (neg ? 6u : 5u) &&
+                  all_digits(n->u.bytes + neg, 5) && n->u.bytes[neg] != '0' &&
+                  x >= -32768 && x <= 32767 && (neg ? x < 0 : x > 0);
+        const sluice_value *a = &ev[r]->new_row[4];
+        ok_num &= a->kind == SLUICE_VALUE_TEXT && a->len == 7 && a->u.bytes[4] == '.' &&
+                  all_digits(a->u.bytes, 4) && all_digits(a->u.bytes + 5, 2) &&
+                  a->u.bytes[0] != '0';
+        if (a->len == 7)
+            lead[a->u.bytes[0] - '0']++;
+    }
+    CHECK(ok_len && ok_rest && ok_int && ok_num);
+    CHECK(changed > ROWS - 5); /* 1e-5 of a row keeps all 5 digits; 5 such rows: never */
+    int positions = 0, values = 0;
+    for (int k = 0; k < 10; k++) {
+        int distinct = 0;
+        for (int v = 0; v < 10; v++)
+            distinct += seen[k][v];
+        positions += distinct > 0;
+        values += distinct == 10; /* 400 draws of 10 digits: every digit appears */
+    }
+    CHECK(positions == 5 && values == 5);
+    CHECK(lead[0] == 0 && lead[1] > 0 && lead[9] > 0);
+    batch_free(b);
+    table_plan_free(p);
+    mapping_free(m);
+    catalog_free(src);
+    catalog_free(out);
+}
+
+/* Refused when the plan is made: each names the rule, the column and its type. */
+static void test_mask_refused(void)
+{
+    static const struct {
+        map_action action;
+        const char *column, *value;
+        int keyed;
+        const char *message;
+    } cases[] = {
+        {MAP_MASK_RANDOMIZE, "id", NULL, 1,
+         "data-masking-digits-randomize cannot mask column \"id\" of type integer: random "
+         "digits in a key: updates and deletes would not find the row"},
+        {MAP_MASK_DIGITS, "id", "#", 1, "data-masking-digits-mask cannot mask column \"id\" of "
+         "type integer: a masked value is no longer a number"},
+        {MAP_MASK_RANDOMIZE, "note", NULL, 0,
+         "data-masking-digits-randomize cannot mask column \"note\" of type text: the table "
+         "has no key, so updates and deletes find its rows by every column, and random "
+         "digits would not match"},
+        {MAP_MASK_HASH, "code", NULL, 1, "data-masking-hash-mask cannot mask column \"code\" of "
+         "type varchar(10): the hash has 64 characters, more than the 10 the column holds"},
+        {MAP_MASK_HASH, "amount", NULL, 1, "data-masking-hash-mask cannot mask column "
+         "\"amount\" of type numeric(6,2): a masked value is no longer a number"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sluice_catalog *src = catalog_new(), *out = catalog_new();
+        sluice_table *t = people(src, cases[c].keyed);
+        mapping *m = mapping_new();
+        transform(m, cases[c].action, MAP_TARGET_COLUMN, "hr", "people", cases[c].column,
+                  cases[c].value);
+        sluice_error err;
+        CHECK(plan_of(m, out, t, &err) == NULL);
+        CHECK_CONTAINS(err.message, "test: rule t on table \"hr.people\": ");
+        CHECK_CONTAINS(err.message, cases[c].message);
+        mapping_free(m);
+        catalog_free(src);
+        catalog_free(out);
+    }
+    /* a digits-masked key: different keys would become one */
+    sluice_catalog *src = catalog_new(), *out = catalog_new();
+    sluice_table *t = people(src, 1);
+    mapping *m = mapping_new();
+    map_transform *ct =
+        transform(m, MAP_CHANGE_DATA_TYPE, MAP_TARGET_COLUMN, "hr", "people", "id", NULL);
+    ct->data_type = strdup("text");
+    transform(m, MAP_MASK_DIGITS, MAP_TARGET_COLUMN, "hr", "people", "id", "#");
+    sluice_error err;
+    CHECK(plan_of(m, out, t, &err) == NULL);
+    CHECK_CONTAINS(err.message, "different keys would become one");
+    CHECK_STR(err.hint, "Use data-masking-hash-mask, which keeps different keys different.");
+    mapping_free(m);
+    /* an added column must not show a masked column's value */
+    m = mapping_new();
+    transform(m, MAP_MASK_HASH, MAP_TARGET_COLUMN, "hr", "people", "passport", NULL);
+    map_transform *add =
+        transform(m, MAP_ADD_COLUMN, MAP_TARGET_COLUMN, "hr", "people", "p2", NULL);
+    add->data_type = strdup("text");
+    char why[200];
+    CHECK(mapping_term_parse("'x' || $passport", &add->terms, &add->nterms, why, sizeof why) == 0);
+    CHECK(plan_of(m, out, t, &err) == NULL);
+    CHECK_CONTAINS(err.message, "add-column \"p2\" reads $passport, which rule t masks");
+    mapping_free(m);
+    catalog_free(src);
+    catalog_free(out);
+}
+
 static void test_terms(void)
 {
     map_term *terms;
@@ -388,6 +676,9 @@ int main(void)
     test_plan();
     test_passthrough();
     test_before_image();
+    test_mask_digits_and_hash();
+    test_mask_randomize();
+    test_mask_refused();
     test_terms();
     return unit_done();
 }

@@ -1,6 +1,8 @@
 /*
  * SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), small and dependency-free,
- * for the mask transform. Tested against the FIPS examples and RFC 4231.
+ * for the mask transform and the core's data-masking-hash-mask rules
+ * (core/src/value_mask.c, through core/src/sha256_shared.c). Tested against the
+ * FIPS examples and RFC 4231.
  */
 #ifndef MASK_SHA256_H
 #define MASK_SHA256_H

@@ -31,6 +31,10 @@ extern "C" {
 typedef struct sluice_context sluice_context; /* one per plugin instance, opaque */
 typedef struct sluice_catalog sluice_catalog; /* the core's table registry, opaque */
 typedef struct sluice_chunk_list sluice_chunk_list; /* split_table's output, opaque */
+typedef struct sluice_partition_list sluice_partition_list; /* list_partitions' output (1.4) */
+
+/* host->partition_add flags (since 1.4) */
+#define SLUICE_PARTITION_LEAF 0x1u /* holds rows itself (no sub-partitions) */
 typedef struct sluice_sequence_list sluice_sequence_list; /* read_sequences' output, opaque (1.2) */
 
 typedef enum sluice_kind {
@@ -136,6 +140,14 @@ typedef struct sluice_host {
        source skips the others early (no catalog queries, not in its publication); the
        core drops unselected tables from the catalog in any case. */
     int (*table_selected)(sluice_context *ctx, sluice_str schema, sluice_str name);
+
+    /* since 1.4 */
+    /* list_partitions(): adds one partition of the table; strings are copied. name: how
+       chunks name it (sluice_chunk.partitions) and users in DMS partitions-list; parent:
+       the partition it is a sub-partition of, empty for the table's own partitions;
+       flags: SLUICE_PARTITION_*. 0, or -1 when out of memory. */
+    int (*partition_add)(sluice_partition_list *list, sluice_str name, sluice_str parent,
+                         uint32_t flags);
 } sluice_host;
 
 /* ---- the vtables ---- */
@@ -193,6 +205,14 @@ typedef struct sluice_source_vtable {
        SLUICE_NATIVE_NONE. The core asks the sink too and sets chunk->native_format when
        both agree and the plan leaves the table's values as they are. */
     uint32_t (*native_format)(void *instance, const sluice_table *table);
+
+    /* since 1.4, optional */
+    /* Every partition of a partitioned table, at every level, parents before their
+       sub-partitions, with host->partition_add; none added: not partitioned. read_chunk
+       must then honour sluice_chunk_partitions() (PostgreSQL: FROM ONLY the partition;
+       MySQL: FROM t PARTITION (p)). */
+    sluice_status (*list_partitions)(void *instance, const sluice_table *table,
+                                     sluice_partition_list *out, sluice_error *err);
 } sluice_source_vtable;
 
 /* Table preparation before a full load (AWS DMS TargetTablePrepMode). */

@@ -233,15 +233,28 @@ typedef enum sluice_filter_op {
     SLUICE_FILTER_BETWEEN = 7,  /* values[0] <= v <= values[1] */
     SLUICE_FILTER_NULL = 8,     /* no values */
     SLUICE_FILTER_NOT_NULL = 9, /* no values */
-    SLUICE_FILTER_IN = 10       /* any of values[0 .. nvalues-1] */
+    SLUICE_FILTER_IN = 10,      /* any of values[0 .. nvalues-1] */
+    /* since 1.4: row comparisons, SQL's (c1, c2, ...) < (v1, v2, ...) over the
+       filter's columns (sluice_filter_columns()) and as many values: compared
+       column by column, the first unequal pair decides; a NULL met before that
+       makes the comparison fail (SQL's NULL: the row does not pass) */
+    SLUICE_FILTER_ROW_LT = 11,
+    SLUICE_FILTER_ROW_LE = 12,
+    SLUICE_FILTER_ROW_GT = 13,
+    SLUICE_FILTER_ROW_GE = 14
 } sluice_filter_op;
 
 typedef struct sluice_filter {
-    uint32_t column;  /* index into the table's columns */
+    uint32_t column;  /* index into the table's columns; a row comparison's first */
     uint32_t op;      /* sluice_filter_op */
     uint32_t group;   /* conditions with the same group are OR-ed */
     uint32_t nvalues;
     const sluice_str *values;
+
+    /* since 1.4 (read with sluice_filter_columns()) */
+    uint32_t ncolumns;      /* a row comparison's columns, most significant first; */
+    uint32_t reserved;      /* 0 */
+    const uint32_t *columns; /* 0 / NULL for the single-column ops */
 } sluice_filter;
 
 /* A chunk of one table for a full-load worker. */
@@ -257,6 +270,11 @@ typedef struct sluice_chunk {
     uint32_t nfilters;      /* row filters the source may apply (a WHERE clause); when it */
     uint32_t filter_size;   /* does, it sets SLUICE_BATCH_FILTERED on every batch of the */
     const sluice_filter *filters; /* chunk, otherwise the core applies them */
+
+    /* since 1.4 (read with sluice_chunk_partitions()) */
+    uint32_t npartitions;   /* read only the rows of these partitions of the table (each */
+    uint32_t reserved;      /* with its own sub-partitions), named as the source's */
+    const sluice_str *partitions; /* list_partitions named them; none: the whole table */
 } sluice_chunk;
 
 /* The chunk's agreed native format; NONE when the core that built it predates 1.3. */
@@ -278,6 +296,28 @@ static inline const sluice_filter *sluice_chunk_filters(const sluice_chunk *c, u
 static inline const sluice_filter *sluice_filter_at(const sluice_chunk *c, uint32_t i)
 {
     return (const sluice_filter *)((const char *)c->filters + (size_t)i * c->filter_size);
+}
+
+/* The columns a filter of chunk c compares (*n of them): a row comparison's
+   (since 1.4), else the one column. */
+static inline const uint32_t *sluice_filter_columns(const sluice_chunk *c, const sluice_filter *f,
+                                                    uint32_t *n)
+{
+    if (c->filter_size >= offsetof(sluice_filter, columns) + sizeof(f->columns) && f->columns &&
+        f->ncolumns) {
+        *n = f->ncolumns;
+        return f->columns;
+    }
+    *n = 1;
+    return &f->column;
+}
+
+/* The partitions chunk c is limited to (*n of them); none before 1.4. */
+static inline const sluice_str *sluice_chunk_partitions(const sluice_chunk *c, uint32_t *n)
+{
+    int has = c->header.size >= offsetof(sluice_chunk, partitions) + sizeof(c->partitions);
+    *n = has ? c->npartitions : 0;
+    return has && c->npartitions ? c->partitions : NULL;
 }
 
 /* sluice_sequence.flags (since 1.2) */

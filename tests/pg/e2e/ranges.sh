@@ -71,10 +71,11 @@ grep -q 'rule 4 (dates): parallel-load ranges column "day" is not a column of sa
   { cat bad.log >&2; fail "the error does not name the rule and column"; }
 pass "a range column the table lacks is an error naming the rule"
 
-# multi-column ranges are refused before anything runs
-sed -i 's/"columns": \["day"\], "boundaries": \[\["2024-03-01"\]\]/"columns": ["d", "id"], "boundaries": [["2024-03-01", 5]]/' ranges.json
-if "$SLUICE" run r2.lua > bad.log 2>&1; then fail "multi-column ranges were accepted"; fi
-grep -q 'rule 4 (dates): parallel-load ranges on 2 columns are not supported; only single-column ranges are' bad.log ||
-  { cat bad.log >&2; fail "multi-column ranges: wrong error"; }
-pass "multi-column ranges refused naming the rule"
+# what cannot be honoured is refused before anything runs, naming the rule:
+# DMS's segmentation settings for MongoDB collections
+sed -i 's/"columns": \["day"\], "boundaries": \[\["2024-03-01"\]\]/"columns": ["d"], "boundaries": [["2024-03-01"]], "number-of-partitions": 4/' ranges.json
+if "$SLUICE" run r2.lua > bad.log 2>&1; then fail "number-of-partitions was accepted"; fi
+grep -q 'rule 4 (dates): parallel-load "number-of-partitions" is not supported' bad.log ||
+  { cat bad.log >&2; fail "number-of-partitions: wrong error"; }
+pass "MongoDB segmentation settings refused naming the rule"
 finish
