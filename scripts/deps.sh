@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config liblua5.4-dev libjansson-dev
           libclang-rt-14-dev clang valgrind procps util-linux python3
-          libpq-dev postgresql-15 postgresql-client-15)
+          libpq-dev postgresql-15 postgresql-client-15
+          mariadb-server mariadb-client default-libmysqlclient-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -16,5 +17,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}"
+  # The server packages would start their system services (PostgreSQL on 5432,
+  # MariaDB on 3306); the tests start throwaway servers of their own, so forbid
+  # that for the install (policy-rc.d exit 101: invoke-rc.d starts nothing).
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee "$policy" > /dev/null
+    $sudo_cmd chmod 755 "$policy"
+  fi
+  rc=0
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}" || rc=$?
+  [ -n "$policy" ] && $sudo_cmd rm -f "$policy"
+  [ "$rc" -eq 0 ] || exit "$rc"
 fi

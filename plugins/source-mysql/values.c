@@ -1,0 +1,94 @@
+/*
+ * Text-protocol fields to canonical values. The server prints numbers, dates
+ * and times (zero dates and negative TIME included) in the forms the type
+ * rules expect, and text in utf8mb4, so most fields pass as they are; binary
+ * columns become \x hex (bytea's text form) and BIT(n) n binary digits.
+ * A NULL field (no pointer) stays NULL; an empty one is an empty string.
+ */
+#include <string.h>
+
+#include "source_mysql.h"
+
+int my_parse_int64(const char *p, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    uint64_t v = 0, limit = (uint64_t)INT64_MAX;
+    if (n > 0 && p[0] == '-') {
+        neg = 1;
+        limit++;
+        i++;
+    }
+    if (i == n)
+        return -1;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        uint64_t d = (uint64_t)(p[i] - '0');
+        if (v > (limit - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+static int set_hex(const sluice_host *host, sluice_batch *b, const char *f, unsigned long len,
+                   sluice_value *v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *dst = host->alloc(b, 2 + (size_t)len * 2);
+    if (!dst)
+        return -1;
+    dst[0] = '\\';
+    dst[1] = 'x';
+    for (unsigned long i = 0; i < len; i++) {
+        dst[2 + 2 * i] = digits[(unsigned char)f[i] >> 4];
+        dst[3 + 2 * i] = digits[(unsigned char)f[i] & 15];
+    }
+    v->kind = SLUICE_VALUE_TEXT;
+    v->len = (uint32_t)(2 + len * 2);
+    v->u.bytes = dst;
+    return 0;
+}
+
+/* BIT(n): the server sends ceil(n/8) bytes, big-endian; the value is n digits. */
+static int set_bits(const sluice_host *host, sluice_batch *b, const char *f, unsigned long len,
+                    int32_t nbits, sluice_value *v)
+{
+    char *dst = host->alloc(b, (size_t)nbits ? (size_t)nbits : 1);
+    if (!dst)
+        return -1;
+    for (int32_t i = 0; i < nbits; i++) {
+        int32_t bit = nbits - 1 - i; /* from the most significant */
+        unsigned long byte = (unsigned long)(bit / 8);
+        int on = byte < len && ((unsigned char)f[len - 1 - byte] >> (bit % 8)) & 1;
+        dst[i] = on ? '1' : '0';
+    }
+    v->kind = SLUICE_VALUE_TEXT;
+    v->len = (uint32_t)nbits;
+    v->u.bytes = dst;
+    return 0;
+}
+
+int my_value(const sluice_host *host, sluice_batch *b, const my_table *t, uint32_t col,
+             const char *field, unsigned long len, sluice_value *v)
+{
+    if (!field)
+        return 0; /* NULL: emit left it so */
+    switch ((my_read_as)t->read_as[col]) {
+    case MY_READ_INT:
+        if (my_parse_int64(field, len, &v->u.i) == 0) {
+            v->kind = SLUICE_VALUE_INT;
+            return 0;
+        }
+        break; /* not an integer after all: the text as it is */
+    case MY_READ_BYTES:
+        return set_hex(host, b, field, len, v);
+    case MY_READ_BITS:
+        return set_bits(host, b, field, len, t->bits[col], v);
+    case MY_READ_TEXT:
+        break;
+    }
+    return host->set_text(b, v, field, len) == 0 ? 0 : -1;
+}
