@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 bash scripts/deps.sh
 CC=clang cmake -S . -B build-fuzz -DSLUICE_FUZZ=ON -DBUILD_TESTING=ON > /dev/null
-cmake --build build-fuzz --target fuzz_pgoutput fuzz_copybin -j"$(nproc)"
+cmake --build build-fuzz --target fuzz_pgoutput fuzz_copybin fuzz_mybl -j"$(nproc)"
 # fuzz TARGET CORPUS: one libFuzzer run on a copy of the committed seeds
 fuzz() {
   local work
@@ -19,3 +19,4 @@ fuzz() {
 }
 fuzz build-fuzz/tests/pg/decoder/fuzz_pgoutput tests/pg/decoder/corpus
 fuzz build-fuzz/tests/pg/source/fuzz_copybin tests/pg/source/copybin_corpus
+fuzz build-fuzz/tests/mysql/binlog/fuzz_mybl tests/mysql/binlog/corpus
