@@ -7,6 +7,10 @@ packages=(build-essential cmake pkg-config liblua5.4-dev libjansson-dev
           libclang-rt-14-dev clang valgrind procps util-linux python3
           libpq-dev postgresql-15 postgresql-client-15
           mariadb-server mariadb-client default-libmysqlclient-dev)
+# sink-s3: libcurl (SigV4), libcrypto (hashes), zlib (gzip); its tests: s3rver from npm,
+# python3-botocore to check signatures
+packages+=(libcurl4-openssl-dev libssl-dev zlib1g-dev python3-botocore nodejs)
+command -v npm > /dev/null || packages+=(npm) # nodesource's nodejs brings its own npm
 
 missing=()
 for p in "${packages[@]}"; do

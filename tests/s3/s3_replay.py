@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""Reads back what sink-s3 wrote to a bucket, through botocore's S3 client,
+and prints the final rows of every table in generator-expect's format
+("schema.table<TAB>values", COPY text escaping, NULL as \\N, tables in name
+order, rows by their first column as an integer).
+
+  s3_replay.py ENDPOINT BUCKET FOLDER [--format csv|jsonl] [--gzip] [--no-sup TEXT]
+
+LOAD files are read first, then change files in checkpoint order: each change
+file's name carries (from, to) position hashes, and the rolls must chain from
+the start to the checkpoint object's position, each range once. A gap, a fork
+or a range written twice fails: that is the exactly-once check. An update's
+column equal to --no-sup TEXT (csvNoSupValue) keeps the row's previous value."""
+import gzip
+import hashlib
+import json
+import re
+import sys
+
+import botocore.session
+from botocore.config import Config
+
+args = sys.argv[1:]
+endpoint, bucket, folder = args[0], args[1], args[2].strip("/")
+fmt = args[args.index("--format") + 1] if "--format" in args else "csv"
+use_gzip = "--gzip" in args
+no_sup = args[args.index("--no-sup") + 1] if "--no-sup" in args else None
+UNCHANGED = object()
+
+def fail(msg):
+    sys.exit("s3_replay: " + msg)
+
+client = botocore.session.get_session().create_client(
+    "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="S3RVER",
+    aws_secret_access_key="S3RVER", config=Config(s3={"addressing_style": "path"}))
+
+def list_keys(prefix):
+    keys, token = [], None
+    while True:
+        kw = {"Bucket": bucket, "Prefix": prefix}
+        if token:
+            kw["ContinuationToken"] = token
+        page = client.list_objects_v2(**kw)
+        keys += [o["Key"] for o in page.get("Contents", [])]
+        if not page.get("IsTruncated"):
+            return keys
+        token = page["NextContinuationToken"]
+
+def read(key):
+    data = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    if use_gzip:
+        if data[:2] != b"\x1f\x8b":
+            fail("object %s is not gzip" % key)
+        data = gzip.decompress(data)
+    return data.decode("utf-8")
+
+def parse_csv(text):
+    """DMS CSV: ',' fields, quoted when needed; an unquoted empty field is NULL."""
+    rows, row, i, n = [], [], 0, len(text)
+    while i < n:
+        if text[i] == '"':
+            j, val = i + 1, []
+            while True:
+                k = text.index('"', j)
+                val.append(text[j:k])
+                if k + 1 < n and text[k + 1] == '"':
+                    val.append('"')
+                    j = k + 2
+                else:
+                    i = k + 1
+                    break
+            value = "".join(val)
+            if no_sup is not None and value == no_sup:
+                value = UNCHANGED
+        else:
+            k = i
+            while k < n and text[k] not in ",\n":
+                k += 1
+            value = text[i:k] if k > i else None
+            if no_sup is not None and value == no_sup:
+                value = UNCHANGED
+            i = k
+        row.append(value)
+        if i >= n or text[i] == "\n":
+            rows.append(row)
+            row = []
+        i += 1
+    return rows
+
+def parse(text, columns_of, table):
+    if fmt == "csv":
+        return parse_csv(text)
+    rows = []
+    for line in text.splitlines():
+        obj = json.loads(line)
+        cols = columns_of.setdefault(table, [k for k in obj if k != "Op"])
+        row = [obj["Op"]] if "Op" in obj else []
+        for c in cols:
+            v = obj.get(c, UNCHANGED)
+            row.append(v if v is None or v is UNCHANGED else str(v))
+        rows.append(row)
+    return rows
+
+ck_keys = [k for k in list_keys(folder + "/_sluice/") if k.endswith(".json")]
+end = None  # a full load alone writes no checkpoint object
+if len(ck_keys) > 1:
+    fail("expected one checkpoint object, found %s" % ck_keys)
+if ck_keys:
+    ck = json.loads(client.get_object(Bucket=bucket, Key=ck_keys[0])["Body"].read())
+    if ck.get("pending"):
+        fail("checkpoint has pending objects %s" % ck["pending"])
+    end = hashlib.sha256(bytes.fromhex(ck["position"])).hexdigest()[:16]
+
+tables, loads, changes = {}, {}, {}
+cdc_re = re.compile(r"(\d{8}-\d{10})-([0-9a-f]{16})-([0-9a-f]{16})\.")
+for key in list_keys(folder + "/"):
+    rel = key[len(folder) + 1:]
+    if rel.startswith("_sluice/"):
+        continue
+    schema, table, rest = rel.split("/", 2)
+    name = schema + "." + table
+    base = rest.rsplit("/", 1)[-1]
+    if base.startswith("LOAD"):
+        loads.setdefault(name, []).append(key)
+        continue
+    m = cdc_re.match(base)
+    if not m:
+        fail("unexpected object %s" % key)
+    changes.setdefault((m.group(2), m.group(3)), []).append((name, key))
+
+# the rolls chain from the first "from" to the checkpoint, each range once
+starts = {f for f, _ in changes}
+ends = {t for _, t in changes}
+order, cur = [], None
+heads = starts - ends
+if changes:
+    if end is None:
+        fail("change files but no checkpoint object")
+    if len(heads) != 1:
+        fail("change files do not form one chain (starts %s)" % sorted(heads))
+    cur = heads.pop()
+    nexts = {}
+    for f, t in changes:
+        if f in nexts:
+            fail("two rolls start at %s: a range was written twice" % f)
+        nexts[f] = t
+    while cur in nexts:
+        order.append((cur, nexts[cur]))
+        cur = nexts[cur]
+    if len(order) != len(changes):
+        fail("change files that are not on the chain")
+    if cur != end:
+        fail("the last roll ends at %s, the checkpoint is at %s" % (cur, end))
+
+columns_of = {}
+for name, keys in loads.items():
+    t = tables.setdefault(name, {})
+    for key in sorted(keys):
+        for row in parse(read(key), columns_of, name):
+            t[int(row[0])] = row
+for rng in order:
+    for name, key in sorted(changes[rng]):
+        t = tables.setdefault(name, {})
+        for row in parse(read(key), columns_of, name):
+            op, vals = row[0], row[1:]
+            rid = int(vals[0])
+            if op == "I":
+                if rid in t:
+                    fail("%s: insert of id %d twice" % (key, rid))
+                t[rid] = vals
+            elif op == "U":
+                old = t.get(rid)
+                if old is None:
+                    fail("%s: update of missing id %d" % (key, rid))
+                t[rid] = [o if v is UNCHANGED else v for v, o in zip(vals, old)]
+            elif op == "D":
+                if rid not in t:
+                    fail("%s: delete of missing id %d" % (key, rid))
+                del t[rid]
+            else:
+                fail("%s: unknown Op %r" % (key, op))
+
+def esc(v):
+    if v is None:
+        return "\\N"
+    return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+for name in sorted(tables):
+    for rid in sorted(tables[name]):
+        print(name + "\t" + "\t".join(esc(v) for v in tables[name][rid]))
