@@ -49,6 +49,9 @@ start)
     echo "socket=$dir/mariadbd.sock"
     echo "pid-file=$dir/mariadbd.pid"
     echo "log-error=$dir/server.log"
+    # its own temporary folder: /tmp is shared with other servers and tests
+    # (an internal temporary table's file vanished there once)
+    echo "tmpdir=$dir/tmp"
     echo "port=$port"
     echo "bind-address=127.0.0.1"
     echo "skip-name-resolve"
@@ -65,6 +68,8 @@ start)
     echo "sync_binlog=0"
     for line in "$@"; do echo "$line"; done
   } > "$dir/my.cnf"
+  mkdir -p "$dir/tmp"
+  [ -n "$user_line" ] && chown mysql:mysql "$dir/tmp"
   if [ ! -d "$dir/data/mysql" ]; then
     mariadb-install-db --defaults-file="$dir/my.cnf" --auth-root-authentication-method=normal \
       --skip-test-db > "$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
