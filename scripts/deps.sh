@@ -3,7 +3,7 @@
 # Skips apt-get entirely when everything is already there.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config liblua5.4-dev libjansson-dev
+packages=(build-essential cmake pkg-config liblua5.4-dev libjansson-dev libmicrohttpd-dev
           libclang-rt-14-dev clang valgrind procps util-linux python3
           libpq-dev postgresql-15 postgresql-client-15
           mariadb-server mariadb-client default-libmysqlclient-dev)

@@ -102,6 +102,8 @@ static int cut_at_until(runner *r, sluice_batch *b)
     return 0;
 }
 
+/* The last COMMIT read: its position, and (for the source latency) its commit time
+   at the source next to the moment we captured it. */
 static void note_source_position(runner *r, const sluice_batch *b)
 {
     for (uint32_t i = b->nevents; i-- > 0;) {
@@ -111,9 +113,36 @@ static void note_source_position(runner *r, const sluice_batch *b)
             position_text(r, e->position, text, sizeof text);
             stats_set_text(r->stats, r->stats->source_position,
                            sizeof r->stats->source_position, text);
+            if (e->commit_time_us) {
+                atomic_store(&r->stats->last_capture_source_us, e->commit_time_us);
+                atomic_store(&r->stats->last_capture_us, now_us());
+            }
             return;
         }
     }
+}
+
+/* Asks the source (ABI 1.5 log_usage) how much log it keeps for us, every few
+   seconds; a source that cannot tell is asked no more this session. */
+static void note_log_usage(runner *r, int64_t *asked_at, int *give_up)
+{
+    const sluice_source_vtable *v = &r->source->vt.source;
+    int64_t every = r->set.status_interval_ms > 2000 ? r->set.status_interval_ms * 1000 : 2000000;
+    int64_t now = monotonic_us();
+    if (*give_up || !SLUICE_HAS(v, sluice_source_vtable, log_usage) || now - *asked_at < every)
+        return;
+    *asked_at = now;
+    sluice_log_usage u = {SLUICE_HEADER_INIT(sluice_log_usage), -1, -1};
+    sluice_error err;
+    plugin_instance *src = &r->main_source;
+    if (INVOKE_ONCE(src, source, log_usage, NULL, &err, src->handle, &u, &err) != SLUICE_OK) {
+        /* only a metric is lost: say so once and stream on */
+        report_log(SLUICE_LOG_WARNING, "%s; the retained-log metrics stay unknown", err.message);
+        *give_up = 1;
+        return;
+    }
+    atomic_store(&r->stats->source_retained_bytes, u.retained_bytes);
+    atomic_store(&r->stats->source_spilled_bytes, u.spilled_bytes);
 }
 
 static void *reader_main(void *arg)
@@ -123,11 +152,13 @@ static void *reader_main(void *arg)
     plugin_instance *src = &r->main_source;
     sluice_error err;
     uint64_t acked = 0;
-    int64_t acked_at = monotonic_us();
+    int64_t acked_at = monotonic_us(), usage_at = 0;
+    int usage_gone = 0;
     long idle_ms = 1;
     while (!atomic_load(&r->stop) && !atomic_load(&c->restart)) {
         if (deliver_ack(c, &acked, &acked_at) != 0)
             break;
+        note_log_usage(r, &usage_at, &usage_gone);
         int closed;
         sluice_batch *b = queue_pop_timed(&c->free, 100, &closed);
         if (!b)
@@ -340,6 +371,7 @@ static int cdc_session(runner *r, const sluice_position *from, sluice_error *los
     c.batches = calloc(c.nbatches, sizeof *c.batches);
     int rc = -1;
     if (c.batches && queue_init(&c.full, c.nbatches) == 0 && queue_init(&c.free, c.nbatches) == 0) {
+        queue_set_gauge(&c.full, &r->stats->queued_batches);
         unsigned made = 0;
         for (; made < c.nbatches; made++) {
             c.batches[made] = batch_new(SLUICE_BATCH_CHANGES, (uint32_t)r->set.batch_rows,

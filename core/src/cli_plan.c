@@ -105,7 +105,7 @@ static int is_plugin(const loaded_plugin *p, const char *name)
 /* The opening steps of a run, up to the plans, minus everything that writes. */
 static int open_pipeline(runner *r, sluice_error *err)
 {
-    run_options opts = {NULL, NULL, 0};
+    run_options opts = {NULL, NULL, 0, NULL};
     r->no_state = 1;
     int rc = runner_setup_plugins(r, &opts, err);
     if (rc != 0)

@@ -22,6 +22,10 @@ static void run_usage(FILE *out)
             "                        ./.sluice/<pipeline name>)\n"
             "  --progress            draw progress bars even when stderr is not a terminal\n"
             "  --no-progress         never draw progress bars (log lines instead)\n"
+            "  --metrics-listen HOST:PORT\n"
+            "                        serve Prometheus metrics at http://HOST:PORT/metrics\n"
+            "                        (default: settings.MetricsListen, or none); port 0\n"
+            "                        picks a free port, which the log names\n"
             "  --log-format FORMAT   plain (default) or json: one JSON object per line\n"
             "  --verbose             also log debug lines\n"
             "\n"
@@ -97,6 +101,8 @@ int cli_pipeline_args(int argc, char **argv, run_options *opts, const char **pat
             opts->progress_tty = 1;
         } else if (allow_run_options && strcmp(a, "--no-progress") == 0) {
             opts->progress_tty = 0;
+        } else if (allow_run_options && strcmp(a, "--metrics-listen") == 0 && i + 1 < argc) {
+            opts->metrics_listen = argv[++i];
         } else if (a[0] == '-') {
             return usage_error("unrecognized option \"%s\"", a);
         } else if (*path) {
@@ -127,7 +133,7 @@ int cli_with_pipeline(const char *path, const run_options *opts,
 
 int cli_cleanup(int argc, char **argv)
 {
-    run_options opts = {NULL, NULL, -1};
+    run_options opts = {NULL, NULL, -1, NULL};
     const char *path = NULL;
     int rc = cli_pipeline_args(argc, argv, &opts, &path, cleanup_usage, 0);
     return rc >= 0 ? rc : cli_with_pipeline(path, &opts, runner_cleanup);
@@ -135,7 +141,7 @@ int cli_cleanup(int argc, char **argv)
 
 int cli_run(int argc, char **argv)
 {
-    run_options opts = {NULL, NULL, -1};
+    run_options opts = {NULL, NULL, -1, NULL};
     const char *path = NULL;
     int rc = cli_pipeline_args(argc, argv, &opts, &path, run_usage, 1);
     return rc >= 0 ? rc : cli_with_pipeline(path, &opts, runner_run);

@@ -56,6 +56,42 @@ static int resolve_dir(const char *arg, char *dir, size_t size, sluice_error *er
     return 0;
 }
 
+static void print_bytes(const char *label, json_t *v)
+{
+    if (json_is_integer(v))
+        printf("%s%.1f MiB\n", label, (double)json_integer_value(v) / 1048576.0);
+}
+
+/* Full-load progress, latencies, queue and the source's retained log: what
+   /metrics shows too. Figures a status file from an older sluice lacks are skipped. */
+static void print_flow(json_t *root)
+{
+    json_t *fl = json_object_get(root, "full_load");
+    if (json_is_object(fl)) {
+        json_int_t est = json_integer_value(json_object_get(fl, "rows_estimated"));
+        json_int_t rows = json_integer_value(json_object_get(fl, "rows_loaded"));
+        printf("full load: %lld of %lld tables, %lld rows of about %lld (%d%%)\n",
+               (long long)json_integer_value(json_object_get(fl, "tables_loaded")),
+               (long long)json_integer_value(json_object_get(fl, "tables")), (long long)rows,
+               (long long)est, est > 0 ? (int)(rows >= est ? 100 : rows * 100 / est) : 0);
+    }
+    json_t *src = json_object_get(root, "source_latency_seconds");
+    json_t *tgt = json_object_get(root, "target_latency_seconds");
+    if (!json_is_object(fl) && !tgt) /* an older status file: lag_seconds only */
+        tgt = json_object_get(root, "lag_seconds");
+    if (json_is_number(src))
+        printf("latency:   %.3f s source commit to capture\n", json_number_value(src));
+    if (json_is_number(tgt))
+        printf("%s%.3f s source commit to target commit\n",
+               json_is_number(src) ? "           " : "latency:   ", json_number_value(tgt));
+    json_t *queue = json_object_get(root, "queue_depth_batches");
+    if (json_is_integer(queue))
+        printf("queue:     %lld batches waiting for the sink\n",
+               (long long)json_integer_value(queue));
+    print_bytes("retained:  ", json_object_get(root, "source_retained_bytes"));
+    print_bytes("spilled:   ", json_object_get(root, "source_spilled_bytes"));
+}
+
 static void print_human(json_t *root)
 {
     json_int_t pid = json_integer_value(json_object_get(root, "pid"));
@@ -69,9 +105,7 @@ static void print_human(json_t *root)
            !finished && !running ? " (process not running: killed?)" : "");
     printf("source:    %s\n", json_string_value(json_object_get(root, "source_position")));
     printf("committed: %s\n", json_string_value(json_object_get(root, "committed_position")));
-    json_t *lag = json_object_get(root, "lag_seconds");
-    if (json_is_number(lag))
-        printf("lag:       %.3f s\n", json_number_value(lag));
+    print_flow(root);
     json_t *mem = json_object_get(root, "memory");
     printf("memory:    %.1f MiB (peak %.1f MiB)\n",
            json_integer_value(json_object_get(mem, "rss_bytes")) / 1048576.0,
@@ -79,13 +113,13 @@ static void print_human(json_t *root)
     const char *last_error = json_string_value(json_object_get(root, "last_error"));
     if (last_error)
         printf("error:     %s\n", last_error);
-    printf("\n%-32s %-9s %12s %12s %10s %10s %10s %6s\n", "table", "state", "rows", "of about",
-           "inserts", "updates", "deletes", "errors");
+    printf("\n%-32s %-9s %12s %12s %10s %10s %10s %5s %6s\n", "table", "state", "rows",
+           "of about", "inserts", "updates", "deletes", "ddl", "errors");
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(root, "tables"), i, t)
     {
-        printf("%-32s %-9s %12lld %12lld %10lld %10lld %10lld %6lld\n",
+        printf("%-32s %-9s %12lld %12lld %10lld %10lld %10lld %5lld %6lld\n",
                json_string_value(json_object_get(t, "name")),
                json_string_value(json_object_get(t, "state")),
                (long long)json_integer_value(json_object_get(t, "rows_loaded")),
@@ -93,6 +127,7 @@ static void print_human(json_t *root)
                (long long)json_integer_value(json_object_get(t, "inserts")),
                (long long)json_integer_value(json_object_get(t, "updates")),
                (long long)json_integer_value(json_object_get(t, "deletes")),
+               (long long)json_integer_value(json_object_get(t, "ddl")),
                (long long)json_integer_value(json_object_get(t, "errors")));
     }
 }

@@ -334,6 +334,7 @@ static int lane_start(lane *ln, load_plan *plan)
     if (!ln->batches || !ln->outs || queue_init(&ln->full, ln->nbatches) != 0 ||
         queue_init(&ln->free, ln->nbatches) != 0)
         return -1;
+    queue_set_gauge(&ln->full, &r->stats->queued_batches);
     for (unsigned i = 0; i < ln->nbatches; i++) {
         ln->batches[i] = batch_new(SLUICE_BATCH_SNAPSHOT, (uint32_t)r->set.batch_rows,
                                    (size_t)r->set.batch_bytes);

@@ -60,7 +60,7 @@ static int cli_help(int argc, char **argv)
            "  %3d  success, or stopped gracefully by SIGINT/SIGTERM\n"
            "  %3d  internal error\n"
            "  %3d  bad command line\n"
-           "  %3d  bad pipeline file or settings\n"
+           "  %3d  bad pipeline file or settings (or a metrics address that cannot be bound)\n"
            "  %3d  a plugin could not be found, loaded or accepted\n"
            "  %3d  the source failed\n"
            "  %3d  the target (sink) failed\n"

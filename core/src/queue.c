@@ -6,6 +6,8 @@
 
 int queue_init(batch_queue *q, unsigned capacity)
 {
+    q->gauge = NULL;
+    q->count = 0;
     q->items = calloc(capacity, sizeof *q->items);
     if (!q->items)
         return -1;
@@ -17,8 +19,12 @@ int queue_init(batch_queue *q, unsigned capacity)
     return 0;
 }
 
+void queue_set_gauge(batch_queue *q, atomic_int_fast64_t *gauge) { q->gauge = gauge; }
+
 void queue_destroy(batch_queue *q)
 {
+    if (q->gauge) /* batches a failed lane left behind are no longer waiting */
+        atomic_fetch_sub(q->gauge, (int_fast64_t)q->count);
     free(q->items);
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->changed);
@@ -31,6 +37,8 @@ void queue_push(batch_queue *q, sluice_batch *b)
         pthread_cond_wait(&q->changed, &q->lock);
     q->items[(q->head + q->count) % q->capacity] = b;
     q->count++;
+    if (q->gauge)
+        atomic_fetch_add(q->gauge, 1);
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->lock);
 }
@@ -40,6 +48,8 @@ static sluice_batch *take(batch_queue *q)
     sluice_batch *b = q->items[q->head];
     q->head = (q->head + 1) % q->capacity;
     q->count--;
+    if (q->gauge)
+        atomic_fetch_sub(q->gauge, 1);
     pthread_cond_broadcast(&q->changed);
     return b;
 }

@@ -9,6 +9,7 @@
 #define SLUICE_QUEUE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sluice/sluice.h>
 
 typedef struct batch_queue {
@@ -17,9 +18,12 @@ typedef struct batch_queue {
     sluice_batch **items;
     unsigned capacity, head, count;
     int closed;
+    atomic_int_fast64_t *gauge; /* NULL, or a shared count of queued batches (metrics) */
 } batch_queue;
 
 int queue_init(batch_queue *q, unsigned capacity);
+/* Keeps *gauge up to date with this queue's batches from now on (set before use). */
+void queue_set_gauge(batch_queue *q, atomic_int_fast64_t *gauge);
 void queue_destroy(batch_queue *q);
 /* Blocks while full. */
 void queue_push(batch_queue *q, sluice_batch *b);

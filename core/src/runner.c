@@ -307,11 +307,24 @@ int runner_check_plans(runner *r, sluice_error *err)
     return rc;
 }
 
+/* The /metrics endpoint (--metrics-listen wins over setting MetricsListen), before
+   any server is contacted so a port in use fails at once. */
+static int start_metrics(runner *r, const run_options *opts, sluice_error *err)
+{
+    const char *addr = opts->metrics_listen ? opts->metrics_listen : r->set.metrics_listen;
+    if (!addr || !addr[0])
+        return 0;
+    r->metrics = metrics_server_start(addr, r->stats, err);
+    return r->metrics ? 0 : -1;
+}
+
 static int setup(runner *r, const run_options *opts, sluice_error *err)
 {
     int rc = runner_setup_plugins(r, opts, err);
     if (rc != 0)
         return rc;
+    if (start_metrics(r, opts, err) != 0)
+        return EXIT_CONFIG;
     if (instance_open(&r->main_source, r->source, r->source_config, &r->env, err) != SLUICE_OK)
         return EXIT_SOURCE;
     if (runner_discover(r, err) != 0)
@@ -453,6 +466,8 @@ static int run_phases(runner *r)
 
 void runner_teardown(runner *r)
 {
+    metrics_server_stop(r->metrics); /* it reads r->stats: stop it first */
+    r->metrics = NULL;
     chain_close(&r->main_chain);
     instance_close(&r->main_sink);
     instance_close(&r->main_source);

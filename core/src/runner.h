@@ -15,6 +15,7 @@
 #include "endpoint.h"
 #include "exitcodes.h"
 #include "loader.h"
+#include "metrics_http.h"
 #include "queue.h"
 #include "settings.h"
 #include "state.h"
@@ -24,6 +25,7 @@ typedef struct run_options {
     const char *until;      /* --until POSITION, or NULL */
     const char *state_dir;  /* --state-dir, or NULL */
     int progress_tty;       /* -1 auto, 0 never, 1 always */
+    const char *metrics_listen; /* --metrics-listen HOST:PORT, or NULL */
 } run_options;
 
 typedef struct runner {
@@ -39,6 +41,7 @@ typedef struct runner {
     instance_env env;
 
     stats *stats;
+    metrics_server *metrics; /* the /metrics endpoint, when asked for */
     state_paths paths;
     int lock_fd;
     int no_state;        /* set before runner_setup_plugins: open no state directory

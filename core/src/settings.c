@@ -39,6 +39,9 @@ static const sluice_option setting_list[] = {
     SETTING("TypeRules", SLUICE_OPTION_STRING, NULL, NULL, type_rules,
             "type rule module (transforms/types) by name or path, or \"none\"; default: "
             "<source>_to_<target> from the plugin names"),
+    SETTING("MetricsListen", SLUICE_OPTION_STRING, NULL, NULL, metrics_listen,
+            "HOST:PORT where `sluice run` serves Prometheus metrics at /metrics (as "
+            "--metrics-listen, which wins); default: no endpoint"),
 };
 
 static const sluice_options setting_table = {

@@ -23,6 +23,7 @@ typedef struct settings {
     int64_t status_interval_ms;     /* StatusIntervalMs: status file and progress refresh */
     int64_t retry_limit;            /* RetryLimit: tries of a call that returns RETRY */
     const char *type_rules;         /* TypeRules: rule module name or path, or "none" */
+    const char *metrics_listen;     /* MetricsListen: HOST:PORT of /metrics, NULL: none */
 } settings;
 
 const sluice_options *settings_options(void);

@@ -35,6 +35,8 @@ stats *stats_new(const char *pipeline, const char *mode)
     s->mode = strdup(mode ? mode : "");
     snprintf(s->phase, sizeof s->phase, "starting");
     s->started_us = now_us();
+    atomic_init(&s->source_retained_bytes, -1);
+    atomic_init(&s->source_spilled_bytes, -1);
     return s;
 }
 
@@ -115,4 +117,37 @@ void stats_plugin_count(stats *s, const char *plugin, const char *counter, uint6
     c->name = strdup(counter);
     atomic_init(&c->value, n);
     pthread_mutex_unlock(&s->lock);
+}
+
+load_totals stats_load_totals(stats *s)
+{
+    load_totals t = {0, 0, 0, 0};
+    for (uint32_t i = 0; i < s->ntables; i++) {
+        table_stats *ts = &s->tables[i];
+        int state = atomic_load(&ts->state);
+        t.tables++;
+        t.tables_loaded += state == TABLE_LOADED || state == TABLE_STREAMING;
+        t.rows_estimated += atomic_load(&ts->estimated_rows);
+        t.rows_loaded += atomic_load(&ts->rows_loaded);
+    }
+    return t;
+}
+
+static double latency(int64_t from_us, int64_t to_us)
+{
+    if (!from_us || !to_us)
+        return -1;
+    /* the clocks of two machines: a source ahead of us reads as no delay */
+    return to_us > from_us ? (double)(to_us - from_us) / 1e6 : 0.0;
+}
+
+double stats_source_latency(stats *s)
+{
+    return latency(atomic_load(&s->last_capture_source_us), atomic_load(&s->last_capture_us));
+}
+
+double stats_target_latency(stats *s)
+{
+    return latency(atomic_load(&s->last_commit_source_us),
+                   atomic_load(&s->last_commit_target_us));
 }

@@ -45,6 +45,11 @@ typedef struct stats {
     int64_t started_us;
     _Atomic int64_t last_commit_source_us; /* commit time at the source of the last applied txn */
     _Atomic int64_t last_commit_target_us; /* when we committed it */
+    /* The same two clocks at capture: the commit time at the source of the last
+       transaction the reader took from the source, and when it did. */
+    _Atomic int64_t last_capture_source_us, last_capture_us;
+    atomic_int_fast64_t queued_batches; /* filled batches waiting for a sink, all lanes */
+    _Atomic int64_t source_retained_bytes, source_spilled_bytes; /* log_usage(); -1 unknown */
     table_stats *tables;
     uint32_t ntables;
     plugin_counter *counters;
@@ -59,6 +64,18 @@ uint32_t stats_add_table(stats *s, const char *schema, size_t schema_len, const 
 void stats_set_phase(stats *s, const char *phase);
 void stats_set_text(stats *s, char *field, size_t size, const char *value);
 void stats_plugin_count(stats *s, const char *plugin, const char *counter, uint64_t n);
+
+/* Full-load progress summed over the tables. */
+typedef struct load_totals {
+    uint32_t tables, tables_loaded;
+    uint64_t rows_estimated, rows_loaded;
+} load_totals;
+/* Call with s->lock held (the tables array must not grow meanwhile). */
+load_totals stats_load_totals(stats *s);
+/* Seconds from the source's commit to capture / to our target commit; -1 before the
+   first transaction. */
+double stats_source_latency(stats *s);
+double stats_target_latency(stats *s);
 
 int64_t now_us(void);      /* wall clock, microseconds since the epoch */
 int64_t monotonic_us(void);

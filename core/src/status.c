@@ -59,15 +59,27 @@ char *status_json(stats *s)
         json_object_set_new(group, s->counters[i].name,
                             json_integer((json_int_t)atomic_load(&s->counters[i].value)));
     }
-    int64_t src_us = atomic_load(&s->last_commit_source_us);
-    int64_t tgt_us = atomic_load(&s->last_commit_target_us);
+    double source_latency = stats_source_latency(s), target_latency = stats_target_latency(s);
+    load_totals lt = stats_load_totals(s);
+    int64_t retained = atomic_load(&s->source_retained_bytes);
+    int64_t spilled = atomic_load(&s->source_spilled_bytes);
     json_t *root = json_pack(
-        "{s:s, s:s, s:s, s:I, s:f, s:f, s:s, s:s, s:o, s:{s:I, s:I}, s:o, s:o}", "pipeline",
-        s->pipeline, "mode", s->mode, "phase", s->phase, "pid", (json_int_t)getpid(),
-        "started_at", s->started_us / 1e6, "updated_at", now_us() / 1e6, "source_position",
-        s->source_position, "committed_position", s->committed_position, "lag_seconds",
-        src_us && tgt_us ? json_real((tgt_us - src_us) / 1e6) : json_null(), "memory",
-        "rss_bytes", (json_int_t)rss, "peak_rss_bytes", (json_int_t)peak, "tables", tables,
+        "{s:s, s:s, s:s, s:I, s:f, s:f, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:I, "
+        "s:o, s:o, s:{s:I, s:I}, s:o, s:o}",
+        "pipeline", s->pipeline, "mode", s->mode, "phase", s->phase, "pid",
+        (json_int_t)getpid(), "started_at", s->started_us / 1e6, "updated_at", now_us() / 1e6,
+        "source_position", s->source_position, "committed_position", s->committed_position,
+        /* lag_seconds (the first figure, kept for readers of older files) = target latency */
+        "lag_seconds", target_latency >= 0 ? json_real(target_latency) : json_null(),
+        "source_latency_seconds", source_latency >= 0 ? json_real(source_latency) : json_null(),
+        "target_latency_seconds", target_latency >= 0 ? json_real(target_latency) : json_null(),
+        "full_load", "tables", (json_int_t)lt.tables, "tables_loaded",
+        (json_int_t)lt.tables_loaded, "rows_estimated", (json_int_t)lt.rows_estimated,
+        "rows_loaded", (json_int_t)lt.rows_loaded, "queue_depth_batches",
+        (json_int_t)atomic_load(&s->queued_batches), "source_retained_bytes",
+        retained >= 0 ? json_integer(retained) : json_null(), "source_spilled_bytes",
+        spilled >= 0 ? json_integer(spilled) : json_null(), "memory", "rss_bytes",
+        (json_int_t)rss, "peak_rss_bytes", (json_int_t)peak, "tables", tables,
         "plugin_counters", counters);
     if (s->last_error[0])
         json_object_set_new(root, "last_error", json_string(s->last_error));

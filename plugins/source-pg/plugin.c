@@ -237,6 +237,7 @@ static const sluice_source_vtable pg_vtable = {
     .read_sequences = pg_read_sequences,
     .native_format = pg_native_format,
     .list_partitions = pg_list_partitions,
+    .log_usage = pg_log_usage,
 };
 
 static const sluice_options pg_option_table = {

@@ -18,6 +18,7 @@
  *   filters.c   chunk filters -> the full-load query's WHERE
  *   relmap.c    RELATION messages -> tables (and reshapes)
  *   stream.c    START_REPLICATION, stream_read, ack, feedback, heartbeat
+ *   usage.c     ABI 1.5 log_usage: the slot's retained WAL and spilled bytes
  */
 #ifndef SOURCE_PG_H
 #define SOURCE_PG_H
@@ -238,6 +239,10 @@ typedef int (*pg_type_lookup_fn)(void *ctx, uint32_t oid, pg_typeinfo *out);
 void pg_map_type(uint32_t oid, int32_t typmod, pg_type_lookup_fn lookup, void *ctx,
                  pg_canonical *out);
 int pg_type_is_int(sluice_type t);
+
+/* ---- usage.c: ABI 1.5 ---- */
+
+sluice_status pg_log_usage(void *instance, sluice_log_usage *out, sluice_error *err);
 
 /* ---- slot.c ---- */
 

@@ -37,6 +37,16 @@ typedef struct sluice_partition_list sluice_partition_list; /* list_partitions' 
 #define SLUICE_PARTITION_LEAF 0x1u /* holds rows itself (no sub-partitions) */
 typedef struct sluice_sequence_list sluice_sequence_list; /* read_sequences' output, opaque (1.2) */
 
+/* A source's log_usage() figures (since 1.5); -1 where the source cannot tell. */
+typedef struct sluice_log_usage {
+    sluice_header header;
+    int64_t retained_bytes; /* log the server keeps for this pipeline (PostgreSQL: WAL
+                               from the slot's restart_lsn to the current WAL position) */
+    int64_t spilled_bytes;  /* bytes the server spilled to disk while decoding large
+                               transactions for us, a running total (PostgreSQL 14+:
+                               pg_stat_replication_slots.spill_bytes) */
+} sluice_log_usage;
+
 typedef enum sluice_kind {
     SLUICE_KIND_SOURCE = 1,
     SLUICE_KIND_SINK = 2,
@@ -213,6 +223,12 @@ typedef struct sluice_source_vtable {
        MySQL: FROM t PARTITION (p)). */
     sluice_status (*list_partitions)(void *instance, const sluice_table *table,
                                      sluice_partition_list *out, sluice_error *err);
+
+    /* since 1.5, optional */
+    /* What the source's server keeps on our behalf, for metrics; called on the streaming
+       instance between stream_read calls, a few times a minute. A figure the source
+       cannot tell stays -1 (the core sets both before the call). */
+    sluice_status (*log_usage)(void *instance, sluice_log_usage *out, sluice_error *err);
 } sluice_source_vtable;
 
 /* Table preparation before a full load (AWS DMS TargetTablePrepMode). */
