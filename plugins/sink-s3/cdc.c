@@ -88,7 +88,10 @@ static sluice_status change(sinks3 *s, const sluice_event *e, int64_t commit_us,
         s3_format_timestamp(commit_us, ts, sizeof ts);
         tsp = ts;
     }
-    if (!s->unchanged_warned && has_unchanged(e->table, row) &&
+    /* a delete's old row is the key alone under PostgreSQL's default replica identity:
+       the rest is unsent too, but that is the normal case, not worth a warning */
+    int unsent = e->op == SLUICE_OP_UPDATE && has_unchanged(e->table, row);
+    if (!s->unchanged_warned && unsent &&
         !(s->cfg.use_csv_no_sup_value && s->cfg.csv_no_sup_value) && s->fmt == &s3_format_csv) {
         s->unchanged_warned = 1;
         s->host->log(s->ctx, SLUICE_LOG_WARNING,
@@ -97,7 +100,7 @@ static sluice_status change(sinks3 *s, const sluice_event *e, int64_t commit_us,
                      "useCsvNoSupValue and csvNoSupValue to tell them from NULL",
                      ct->schema, ct->name);
     }
-    if (has_unchanged(e->table, row))
+    if (unsent)
         s->host->count(s->ctx, "unchanged_values_rows", 1);
     s->fmt->row(s, e->table, op, tsp, row, &ct->data);
     if (ct->data.failed)

@@ -4,8 +4,8 @@
  * when set, then the table's columns in order. csvDelimiter between fields,
  * csvRowDelimiter after each row. NULL is csvNullValue (default: an empty field);
  * an empty string is written "" so it differs from NULL. A field with the
- * delimiter, a double quote, CR or LF, or equal to csvNullValue is quoted, with
- * its quotes doubled.
+ * delimiter, the row delimiter, a double quote, CR or LF, or equal to
+ * csvNullValue is quoted, with its quotes doubled.
  */
 #include <string.h>
 
@@ -14,15 +14,19 @@
 static int needs_quotes(const sinks3 *s, const char *p, size_t n)
 {
     const char *delim = s->cfg.csv_delimiter, *null = s->cfg.csv_null_value;
+    const char *rowd = s->cfg.csv_row_delimiter;
     if (n == 0)
         return 1;
     if (*null && strlen(null) == n && memcmp(p, null, n) == 0)
         return 1;
-    size_t dl = strlen(delim);
+    size_t dl = strlen(delim), rl = strlen(rowd);
     for (size_t i = 0; i < n; i++) {
         if (p[i] == '"' || p[i] == '\n' || p[i] == '\r')
             return 1;
         if (dl && i + dl <= n && memcmp(p + i, delim, dl) == 0)
+            return 1;
+        /* a csvRowDelimiter other than a line end ends the row where a reader looks */
+        if (rl && i + rl <= n && memcmp(p + i, rowd, rl) == 0)
             return 1;
     }
     return 0;

@@ -5,12 +5,18 @@ and prints the final rows of every table in generator-expect's format
 order, rows by their first column as an integer).
 
   s3_replay.py ENDPOINT BUCKET FOLDER [--format csv|jsonl] [--gzip] [--no-sup TEXT]
+               [--header] [--load-op] [--ts]
 
 LOAD files are read first, then change files in checkpoint order: each change
 file's name carries (from, to) position hashes, and the rolls must chain from
 the start to the checkpoint object's position, each range once. A gap, a fork
 or a range written twice fails: that is the exactly-once check. An update's
-column equal to --no-sup TEXT (csvNoSupValue) keeps the row's previous value."""
+column equal to --no-sup TEXT (csvNoSupValue) keeps the row's previous value.
+CSV written with addColumnName (--header: each file's first line, which must
+begin with Op in change files and, with --load-op, in LOAD files),
+includeOpForFullLoad (--load-op: LOAD rows begin with I) or timestampColumnName
+(--ts: the field after Op is yyyy-MM-dd HH:mm:ss.SSSSSS) is checked for those
+and read without them."""
 import gzip
 import hashlib
 import json
@@ -25,6 +31,8 @@ endpoint, bucket, folder = args[0], args[1], args[2].strip("/")
 fmt = args[args.index("--format") + 1] if "--format" in args else "csv"
 use_gzip = "--gzip" in args
 no_sup = args[args.index("--no-sup") + 1] if "--no-sup" in args else None
+has_header, load_op, has_ts = "--header" in args, "--load-op" in args, "--ts" in args
+TS_RE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
 UNCHANGED = object()
 
 def fail(msg):
@@ -87,9 +95,32 @@ def parse_csv(text):
         i += 1
     return rows
 
-def parse(text, columns_of, table):
+def strip_extras(rows, key, is_load):
+    """Checks and removes the header line, the LOAD files' Op and the timestamp."""
+    with_op = not is_load or load_op
+    if has_header:
+        if not rows:
+            fail("%s: no header line" % key)
+        head = rows.pop(0)
+        if with_op and head[0] != "Op":
+            fail("%s: header %r does not begin with Op" % (key, head))
+    out = []
+    for row in rows:
+        if is_load and load_op:
+            if row[0] != "I":
+                fail("%s: LOAD row %r does not begin with I" % (key, row))
+            row = row[1:]
+        if has_ts:
+            at = 0 if is_load else 1  # LOAD rows: their Op is already gone
+            if not isinstance(row[at], str) or not TS_RE.match(row[at]):
+                fail("%s: no timestamp in field %d of %r" % (key, at + 1, row))
+            row = row[:at] + row[at + 1:]
+        out.append(row)
+    return out
+
+def parse(text, columns_of, table, key, is_load):
     if fmt == "csv":
-        return parse_csv(text)
+        return strip_extras(parse_csv(text), key, is_load)
     rows = []
     for line in text.splitlines():
         obj = json.loads(line)
@@ -156,12 +187,14 @@ columns_of = {}
 for name, keys in loads.items():
     t = tables.setdefault(name, {})
     for key in sorted(keys):
-        for row in parse(read(key), columns_of, name):
+        for row in parse(read(key), columns_of, name, key, True):
+            if int(row[0]) in t:
+                fail("%s: id %s loaded twice" % (key, row[0]))
             t[int(row[0])] = row
 for rng in order:
     for name, key in sorted(changes[rng]):
         t = tables.setdefault(name, {})
-        for row in parse(read(key), columns_of, name):
+        for row in parse(read(key), columns_of, name, key, False):
             op, vals = row[0], row[1:]
             rid = int(vals[0])
             if op == "I":
