@@ -176,6 +176,7 @@ static sluice_status add_tables(mysrc *s, sluice_catalog *catalog, MYSQL_RES *re
 sluice_status my_discover(void *instance, sluice_catalog *catalog, sluice_error *err)
 {
     mysrc *s = instance;
+    s->catalog = catalog; /* new table versions while streaming (shape.c) */
     my_buf list = {0}, rows = {0};
     database_lists(s, &list, &rows);
     sluice_status st = rows.failed ? my_oom(s, err) : check_databases(s, &rows, err);

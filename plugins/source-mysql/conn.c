@@ -188,12 +188,20 @@ const char *my_mode(mysrc *s)
 
 sluice_status my_connect(mysrc *s, MYSQL **out, sluice_error *err)
 {
+    return my_connect_timeout(s, out, 0, err);
+}
+
+sluice_status my_connect_timeout(mysrc *s, MYSQL **out, unsigned read_timeout,
+                                 sluice_error *err)
+{
     MYSQL *c = mysql_init(NULL);
     if (!c)
         return my_oom(s, err);
     unsigned int timeout = (unsigned int)s->cfg.connect_timeout;
     if (timeout)
         mysql_options(c, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    if (read_timeout) /* applies from the connect on: set it before */
+        mysql_options(c, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
     mysql_options(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_options(c, MYSQL_READ_DEFAULT_GROUP, "sluice"); /* [client] and [sluice] of my.cnf */
     const char *db = NULL; /* every query names its database */

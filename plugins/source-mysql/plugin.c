@@ -1,8 +1,7 @@
 /*
- * source-mysql: options, the descriptor, open/close. Change capture needs the
- * binlog decoder, which is not wired in yet: the CDC modes check their
- * prerequisites and are then refused in open(), and the stream callbacks
- * refuse too, so nothing ever silently streams nothing.
+ * source-mysql: options, the descriptor, open/close. The CDC modes check their
+ * prerequisites in open(), so a server that cannot stream is refused before
+ * anything is loaded; the stream itself is stream.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,43 +31,11 @@ static const sluice_option my_options[] = {
     OPT("snapshot_lock_wait_ms", SLUICE_OPTION_INT, 0, "10000", NULL,
         "longest time commits stay blocked while the full-load lanes join the snapshot",
         snapshot_lock_wait_ms),
+    OPT("heartbeat_interval_ms", SLUICE_OPTION_INT, 0, "1000", NULL,
+        "how often an idle server sends a binlog heartbeat; a stream silent for 5 of them "
+        "(at least 30 s) is taken as lost",
+        heartbeat_interval_ms),
 };
-
-static sluice_status cdc_unavailable(const sluice_host *host, sluice_error *err,
-                                     const char *mode)
-{
-    host->error(err, SLUICE_FATAL, "CDC from MySQL is not available in this build yet");
-    host->error_detail(err, "The pipeline's mode is \"%s\"; source-mysql can do the full load "
-                            "only, because reading changes from the binary log is not wired "
-                            "into this build.",
-                       mode ? mode : "(change capture)");
-    host->error_hint(err, "Set mode = \"full-load\" in the pipeline.");
-    return SLUICE_FATAL;
-}
-
-/* ---- the stream: refused until the binlog reader is wired in ---- */
-
-static sluice_status my_stream_start(void *instance, const sluice_position *from,
-                                     sluice_error *err)
-{
-    mysrc *s = instance;
-    (void)from;
-    return cdc_unavailable(s->host, err, my_mode(s));
-}
-
-static sluice_status my_stream_read(void *instance, sluice_batch *batch, sluice_error *err)
-{
-    mysrc *s = instance;
-    (void)batch;
-    return cdc_unavailable(s->host, err, my_mode(s));
-}
-
-static sluice_status my_ack(void *instance, const sluice_position *committed, sluice_error *err)
-{
-    mysrc *s = instance;
-    (void)committed;
-    return cdc_unavailable(s->host, err, my_mode(s));
-}
 
 /* ---- open / close ---- */
 
@@ -95,6 +62,12 @@ static sluice_status check_config(const sluice_host *host, const my_config *c, s
                           "A server id is a number from 1 to 4294967295.",
                           "Choose one that no server or other binlog reader uses.");
     }
+    if (c->heartbeat_interval_ms < 1 || c->heartbeat_interval_ms > 3600000) {
+        snprintf(num, sizeof num, "%lld", (long long)c->heartbeat_interval_ms);
+        return bad_option(host, err, "heartbeat_interval_ms", num,
+                          "It is a number of milliseconds from 1 to 3600000.",
+                          "Leave it at its default (1000).");
+    }
     if (c->snapshot_lock_wait_ms < 0 || c->connect_timeout < 0) {
         snprintf(num, sizeof num, "%lld",
                  (long long)(c->connect_timeout < 0 ? c->connect_timeout
@@ -119,6 +92,7 @@ static void my_close(void *instance)
     mysrc *s = instance;
     if (!s)
         return;
+    my_stream_close(s);
     my_read_end(s);
     my_lock_release(s);
     if (s->conn)
@@ -126,6 +100,7 @@ static void my_close(void *instance)
     for (uint32_t i = 0; i < s->ntables; i++) {
         free(s->tables[i].read_as);
         free(s->tables[i].bits);
+        free(s->tables[i].sig);
     }
     free(s->tables);
     if (s->password)
@@ -193,10 +168,10 @@ static sluice_status my_open(const sluice_host *host, sluice_context *ctx, const
     if (mode && strcmp(mode, "full-load") != 0) {
         /* the prerequisites first: they tell what to fix on the server meanwhile */
         st = my_check_cdc(s, err);
-        if (st == SLUICE_OK)
-            st = cdc_unavailable(host, err, mode);
-        my_close(s);
-        return st;
+        if (st != SLUICE_OK) {
+            my_close(s);
+            return st;
+        }
     }
     *instance = s;
     return SLUICE_OK;
@@ -234,8 +209,8 @@ static const sluice_plugin my_plugin = {
     .kind = SLUICE_KIND_SOURCE,
     .name = "source-mysql",
     .version = "0.1.0",
-    .description = "MySQL / MariaDB: consistent full load at an exact binlog position "
-                   "(change capture not wired in yet)",
+    .description = "MySQL / MariaDB: consistent full load at an exact binlog position, "
+                   "then change capture from the binary log",
     .options = &my_option_table,
     .vtable = &my_vtable,
 };

@@ -11,7 +11,10 @@
  *   read.c      split_table and the full-load reader (streamed rows)
  *   values.c    text-protocol fields -> canonical values
  *   filters.c   the pipeline's row filters as SQL
- * The binlog decoder (binlog/) is a separate library, not used yet.
+ *   rpl.c       the binlog transport: a replica connection read by a thread
+ *   stream.c    change capture: binlog events -> transactions of change events
+ *   shape.c     table maps against the catalog: schema changes, DDL statements
+ * The binlog decoder (binlog/, mybl.h) is a separate library.
  */
 #ifndef SOURCE_MYSQL_H
 #define SOURCE_MYSQL_H
@@ -22,6 +25,8 @@
 #include <stdint.h>
 
 #include <sluice/sluice.h>
+
+#include "mybl.h"
 
 /* The options, as the core fills them (strings are core-owned). */
 typedef struct my_config {
@@ -34,6 +39,7 @@ typedef struct my_config {
     int64_t server_id;
     int64_t connect_timeout;
     int64_t snapshot_lock_wait_ms;
+    int64_t heartbeat_interval_ms;
 } my_config;
 
 /* How read.c turns a text-protocol field of a column into a value. */
@@ -51,7 +57,70 @@ typedef struct my_table {
     int key_unsigned;
     uint8_t *read_as;     /* my_read_as per column */
     int32_t *bits;        /* BIT(n): n per column, else 0 */
+    /* change capture (shape.c): the last TABLE_MAP's column types, to see a change */
+    uint32_t sig_ncols;
+    uint64_t *sig;        /* per column: type, metadata, signedness (shape.c) */
+    int schema_pending;   /* a new version whose SCHEMA event is still to go out */
+    int warned;
 } my_table;
+
+/* One raw binlog event, as the server sent it (after the OK byte). */
+typedef struct my_rawev {
+    struct my_rawev *next;
+    size_t len;
+    uint8_t data[];
+} my_rawev;
+
+/* The binlog transport (rpl.c): a replica connection and the thread reading it. */
+typedef struct my_reader {
+    MYSQL *conn;
+    struct st_mariadb_rpl *rpl;
+    pthread_t thread;
+    int started, sync_ready;
+    pthread_mutex_t mu;
+    pthread_cond_t more, room;
+    my_rawev *head, *tail;
+    size_t count, bytes;
+    int stop, done;
+    unsigned err_no;       /* why the thread ended (0: stopped) */
+    char err_text[512];
+    char sqlstate[6];
+} my_reader;
+
+/* A table renamed in the stream: changes under the new name go to the old table. */
+typedef struct my_alias {
+    char db[65], name[65];
+    uint32_t table; /* index in tables */
+} my_alias;
+
+/* The change stream (stream.c). */
+typedef struct my_stream {
+    int started;
+    my_reader rd;
+    mybl_decoder *dec;
+    my_rawev *cur;          /* the event being turned into sluice events */
+    mybl_event ev;
+    int fed;                /* cur was fed to the decoder; ev is its result */
+    int row_pending;        /* before/after hold a row not yet emitted */
+    const mybl_row *before, *after;
+    uint64_t cur_table_id;  /* the rows event's table, resolved: */
+    int cur_table;          /* index in tables, or -1 to skip */
+    char file[256];         /* the binlog file of the next event */
+    uint64_t next_pos;
+    /* the open transaction */
+    int in_txn, begun, standalone, txn_done;
+    uint32_t gtid_domain, gtid_server;
+    uint64_t gtid_seq;
+    int64_t begin_us;
+    char gtid_state[200];   /* the GTID position after the last commit */
+    int64_t last_commit_emit_us;
+    sluice_position acked, horizon;
+    my_alias *aliases;
+    uint32_t naliases;
+    char **unknown;         /* tables whose changes were skipped (warned once) */
+    uint32_t nunknown;
+    MYSQL *meta;            /* catalog lookups while streaming */
+} my_stream;
 
 /* The full-load query of one chunk in progress (mysql_use_result streams it). */
 typedef struct my_read {
@@ -93,6 +162,8 @@ typedef struct mysrc {
     int in_snapshot;
     int snapshot_off;          /* this lane's snapshot is not the main one's */
     char snapshot_detail[512]; /* ... why, for the error of its first chunk */
+    sluice_catalog *catalog;   /* discover's, for new table versions while streaming */
+    my_stream stream;
 } mysrc;
 
 /* ---- conn.c ---- */
@@ -114,6 +185,9 @@ char *my_buf_take(my_buf *b);
 
 /* A new connection with the session settings of every sluice connection. */
 sluice_status my_connect(mysrc *s, MYSQL **out, sluice_error *err);
+/* The same with a read timeout in seconds (0: none), for the binlog connection. */
+sluice_status my_connect_timeout(mysrc *s, MYSQL **out, unsigned read_timeout,
+                                 sluice_error *err);
 /* A failed call on c: message from fmt, detail from the client library. */
 sluice_status my_fail(mysrc *s, sluice_error *err, MYSQL *c, const char *fmt, ...)
     SLUICE_PRINTF(4, 5);
@@ -178,6 +252,10 @@ void my_read_end(mysrc *s);
 int my_value(const sluice_host *host, sluice_batch *b, const my_table *t, uint32_t col,
              const char *field, unsigned long len, sluice_value *v);
 int my_parse_int64(const char *p, size_t n, int64_t *out);
+/* A decoded binlog value of column col into v, spelled as my_value spells the
+   full load's; 0, or -1 when out of memory. */
+int my_binlog_value(const sluice_host *host, sluice_batch *b, const my_table *t, uint32_t col,
+                    const mybl_value *mv, sluice_value *v);
 /* Whether my_filter_sql can write every row filter of the chunk as SQL. */
 int my_filters_pushable(const sluice_chunk *chunk);
 /* Appends the chunk's row filters: " WHERE (...)" when first, else " AND (...)";
@@ -199,5 +277,37 @@ int my_pos_get(const sluice_position *p, my_pos *out);
 int my_position_compare(const sluice_position *a, const sluice_position *b);
 size_t my_position_format(const sluice_position *p, char *buf, size_t size);
 sluice_status my_position_parse(const char *text, sluice_position *out, sluice_error *err);
+
+/* ---- rpl.c ---- */
+
+sluice_status my_reader_start(mysrc *s, my_reader *rd, const char *file, uint64_t offset,
+                              sluice_error *err);
+/* The next raw event (the caller frees it), waiting up to wait_ms; NULL when none,
+   with *ended set once the thread has ended (rd->err_no says why). */
+my_rawev *my_reader_pop(my_reader *rd, int wait_ms, int *ended);
+void my_reader_stop(my_reader *rd);
+
+/* ---- stream.c ---- */
+
+sluice_status my_stream_start(void *instance, const sluice_position *from, sluice_error *err);
+sluice_status my_stream_read(void *instance, sluice_batch *batch, sluice_error *err);
+sluice_status my_ack(void *instance, const sluice_position *committed, sluice_error *err);
+void my_stream_close(mysrc *s);
+
+/* ---- shape.c ---- */
+
+/* MYBL_HINT_* for every column of t, from its source types; for mybl_set_table_hints. */
+sluice_status my_table_hints(mysrc *s, const my_table *mt, sluice_error *err);
+/* The table index of a TABLE_MAP's table (renames followed), or -1 when its changes
+   are not captured. */
+int my_stream_table(mysrc *s, const mybl_table *tm);
+/* Compares the TABLE_MAP with the table's current version; a different shape
+   becomes a new version (host table_reshape) with schema_pending set. */
+sluice_status my_shape_check(mysrc *s, uint32_t index, const mybl_table *tm, sluice_error *err);
+/* A DDL statement of the stream: TRUNCATE gives the table to truncate (*truncate,
+   else -1); RENAME records an alias; others are logged. */
+sluice_status my_ddl(mysrc *s, const mybl_str *db, const mybl_str *sql, int *truncate,
+                     sluice_error *err);
+void my_shape_free(mysrc *s);
 
 #endif

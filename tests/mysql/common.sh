@@ -7,6 +7,8 @@ set -euo pipefail
 export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}
 NAME=$(basename "$0" .sh)
 DB="my_${NAME}_$$" TGT="my_tgt_${NAME}_$$"
+# tests run side by side on one server: each binlog reader needs its own replica id
+READER_ID=$((100000 + $$ % 900000))
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sluice-my.XXXXXX")
 BG_PIDS=()
 EXTRA_CLEANUP=()
@@ -49,7 +51,8 @@ return {
   name = "${1%.lua}",
   mode = "$2",
   source = { plugin = "source-mysql", host = "127.0.0.1", port = ${SRC_PORT:-$MYSQL_PORT},
-             user = "${SRC_USER:-root}", databases = "${SRC_DBS:-$DB}", ${4:-} },
+             user = "${SRC_USER:-root}", databases = "${SRC_DBS:-$DB}",
+             server_id = $READER_ID, ${4:-} },
   target = { plugin = "sink-pg", conninfo = "dbname=$TGT", checkpoint_key = "${1%.lua}" },
   settings = { StatusIntervalMs = 100, ${3:-} },
   ${5:-}
@@ -61,3 +64,21 @@ LUA
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# phase PIPELINE: the phase the running pipeline reports ("full-load", "cdc", ...).
+phase() {
+  { grep -o '"phase": "[a-z-]*"' ".sluice/$1/status.json" 2>/dev/null || true; } | cut -d'"' -f4
+}
+
+# in_phase PIPELINE PHASE: the running pipeline reports that phase.
+in_phase() { [ "$(phase "$1")" = "$2" ]; }
+
+# wait_for SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds; 1 on timeout.
+wait_for() {
+  local n=$(( $1 * 10 )); shift
+  for _ in $(seq "$n"); do "$@" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+
+# tgt_is SQL VALUE: the target's answer to SQL is VALUE.
+tgt_is() { [ "$(tgt -c "$1" 2>/dev/null)" = "$2" ]; }

@@ -4,8 +4,9 @@
 # the global settings it changes touch no other test: the binary log off, a
 # STATEMENT format, a MINIMAL row image, MINIMAL row metadata, a clashing
 # server id, missing privileges, a short binlog retention. With everything
-# right, change capture is refused as not available yet, and the full load
-# still runs on a server without a binary log.
+# right, cdc-only streams from the current position; the full load still runs
+# on a server without a binary log; and a checkpoint position whose binlog
+# file was purged while sluice was stopped fails clearly, never jumps ahead.
 . "$(dirname "$0")/common.sh"
 : "${MY_THROWAWAY:?set by ctest}"
 PORT2=$(free_port)
@@ -63,10 +64,29 @@ my2 -e "SET GLOBAL binlog_expire_logs_seconds = 3600"
 expect_error retention 'the source keeps its binary log for only 3600 seconds' 'binlog_expire_logs_seconds'
 my2 -e "SET GLOBAL binlog_expire_logs_seconds = 0"
 
-expect_error all_right 'CDC from MySQL is not available in this build yet' 'mode = "full-load"'
+# everything right: cdc-only streams from the server's current position
 SRC_PORT=$PORT2 SRC_DBS=shop write_pipeline cdc_only.lua cdc-only
-"$SLUICE" run cdc_only.lua > run.log 2>&1 && fail "cdc-only ran"
-grep -qF 'CDC from MySQL is not available in this build yet' run.log ||
-  { cat run.log >&2; fail "cdc-only: no refusal"; }
-pass "cdc-only: refused as not available"
+"$SLUICE" run cdc_only.lua > run.log 2>&1 & pid=$!
+BG_PIDS+=("$pid")
+wait_for 30 in_phase cdc_only cdc || { cat run.log >&2; fail "cdc-only did not start streaming"; }
+my2 -e "INSERT INTO shop.t VALUES (3, 'c')"
+wait_for 30 tgt_is "SELECT v FROM shop.t WHERE id = 3" c || { cat run.log >&2; fail "cdc-only: the insert did not arrive"; }
+kill -TERM $pid; wait $pid || fail "cdc-only exited $? on SIGTERM"
+pass "cdc-only: streams from the current position"
+
+# the checkpoint's binlog file purged while sluice was stopped: a clear error, no jump
+my2 -e "INSERT INTO shop.t VALUES (4, 'd'); FLUSH BINARY LOGS; FLUSH BINARY LOGS"
+last=$(my2 -e "SHOW MASTER STATUS" | cut -f1)
+# the server keeps a file a binlog dump thread still reads: the old session's
+# thread ends at its next heartbeat write
+purged() { my2 -e "PURGE BINARY LOGS TO '$last'" && [ "$(my2 -e 'SHOW BINARY LOGS' | cut -f1)" = "$last" ]; }
+wait_for 30 purged || fail "could not purge the binary logs before $last"
+rc=0; "$SLUICE" run cdc_only.lua > run.log 2>&1 || rc=$?
+[ $rc != 0 ] || { cat run.log >&2; fail "sluice ran from a purged position"; }
+grep -q "binlog position binlog.[0-9]*:[0-9]* is no longer available on server" run.log ||
+  { cat run.log >&2; fail "purged: no clear message"; }
+grep -q "^detail: .*keeps only binlog files $last to $last" run.log || { cat run.log >&2; fail "purged: no detail"; }
+grep -q "^hint: Reload the tables" run.log || { cat run.log >&2; fail "purged: no hint"; }
+tgt_is "SELECT count(*) FROM shop.t WHERE id = 4" 0 || fail "purged: a row arrived anyway"
+pass "a purged checkpoint position fails (exit $rc) with a message, detail and hint"
 finish

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# DDL in the change stream: ALTER TABLE add / drop / modify column, TRUNCATE
+# and RENAME TABLE while sluice streams; the target table follows each change
+# without a restart, and the rows written around each DDL arrive in the shape
+# they were written in.
+. "$(dirname "$0")/common.sh"
+
+my "$DB" -e "CREATE TABLE t (id int PRIMARY KEY, a int, b varchar(10));
+             CREATE TABLE mk (id int PRIMARY KEY);
+             INSERT INTO t VALUES (1, 10, 'one'), (2, 20, 'two')"
+write_pipeline ddl.lua full-load-and-cdc "FlushIntervalMs = 50"
+"$SLUICE" run ddl.lua > run.log 2>&1 & pid=$!
+BG_PIDS+=("$pid")
+wait_for 60 in_phase ddl cdc || fail "the pipeline did not reach CDC"
+marker() {
+  my "$DB" -e "INSERT INTO mk VALUES ($1)"
+  wait_for 60 tgt_is "SELECT count(*) FROM \"$DB\".mk WHERE id = $1" 1 ||
+    { kill -0 $pid 2>/dev/null || fail "sluice ended: $(tail -5 run.log)"; fail "marker $1 did not arrive"; }
+}
+cols() { tgt -c "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+                 FROM pg_attribute WHERE attrelid = '\"$DB\".t'::regclass AND attnum > 0 AND NOT attisdropped"; }
+rows() { tgt -c "SELECT * FROM \"$DB\".t ORDER BY id" | paste -sd' '; }
+
+my "$DB" -e "INSERT INTO t VALUES (3, 30, 'before'); ALTER TABLE t ADD COLUMN c varchar(20);
+             INSERT INTO t VALUES (4, 40, 'after', 'new col'); UPDATE t SET c = 'set' WHERE id = 1"
+marker 1
+[ "$(cols)" = "id integer, a integer, b character varying(10), c character varying(20)" ] || fail "add column: $(cols)"
+[ "$(rows)" = "1|10|one|set 2|20|two| 3|30|before| 4|40|after|new col" ] || fail "add column rows: $(rows)"
+pass "ADD COLUMN: the target has the column, rows before and after it"
+
+my "$DB" -e "ALTER TABLE t DROP COLUMN a; INSERT INTO t VALUES (5, 'no a', 'x'); UPDATE t SET b = 'upd' WHERE id = 2"
+marker 2
+[ "$(cols)" = "id integer, b character varying(10), c character varying(20)" ] || fail "drop column: $(cols)"
+[ "$(rows)" = "1|one|set 2|upd| 3|before| 4|after|new col 5|no a|x" ] || fail "drop column rows: $(rows)"
+pass "DROP COLUMN"
+
+my "$DB" -e "ALTER TABLE t MODIFY b varchar(50); INSERT INTO t VALUES (6, 'a value longer than ten characters', 'y')"
+marker 3
+[ "$(cols)" = "id integer, b character varying(50), c character varying(20)" ] || fail "modify column: $(cols)"
+tgt_is "SELECT b FROM \"$DB\".t WHERE id = 6" "a value longer than ten characters" || fail "modify column row"
+pass "MODIFY COLUMN varchar(10) to varchar(50)"
+
+my "$DB" -e "TRUNCATE TABLE t; INSERT INTO t VALUES (7, 'after truncate', NULL)"
+marker 4
+[ "$(rows)" = "7|after truncate|" ] || fail "truncate: $(rows)"
+pass "TRUNCATE"
+
+my "$DB" -e "RENAME TABLE t TO t_renamed; INSERT INTO t_renamed VALUES (8, 'renamed', NULL)"
+marker 5
+[ "$(rows)" = "7|after truncate| 8|renamed|" ] || fail "rename: $(rows)"
+pass "RENAME TABLE: changes under the new name reach the table"
+
+kill -TERM $pid; wait $pid || fail "sluice exited $? on SIGTERM"
+finish
