@@ -312,7 +312,11 @@ static void *applier_main(void *arg)
         }
         int64_t now = monotonic_us();
         int due = now - last_flush >= r->set.flush_interval_ms * 1000 || queue_count(&c->full) == 0;
-        if (ok && unflushed && (due || closed) && !atomic_load(&r->failed) &&
+        /* Idle, and at the end, flush anyway: a sink may hold applied changes
+           until a time of its own (sink-s3's cdcMaxBatchInterval); for the
+           others a flush with nothing new is a no-op. */
+        int idle = !b && now - last_flush >= r->set.flush_interval_ms * 1000;
+        if (ok && (unflushed ? (due || closed) : (idle || closed)) && !atomic_load(&r->failed) &&
             !atomic_load(&c->restart)) {
             ok = flush_sink(c, commit_time) == 0;
             unflushed = 0;

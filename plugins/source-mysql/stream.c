@@ -283,6 +283,13 @@ static sluice_status emit_row(mysrc *s, sluice_batch *b, step *r, sluice_error *
         return SLUICE_OK;
     }
     if (mt->schema_pending) {
+        /* a new table version starts a batch: the core maps a batch's events of
+           one table through one version (chain.c), so rows of the old shape
+           must not share a batch with the new one */
+        if (b->nevents > 0) {
+            *r = FULL;
+            return SLUICE_OK;
+        }
         if (!s->host->emit(b, SLUICE_OP_SCHEMA, mt->table, 0)) {
             *r = FULL;
             return SLUICE_OK;

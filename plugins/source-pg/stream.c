@@ -286,7 +286,10 @@ static emit_result schema_first(pgsrc *s, sluice_batch *b, pg_rel *r, const pg_t
 {
     if (!r->schema_pending)
         return EMITTED;
-    if (!s->host->emit(b, SLUICE_OP_SCHEMA, pt->table, 0))
+    /* a new table version starts a batch: the core maps a batch's events of one
+       table through one version (chain.c), so rows of the old shape must not
+       share a batch with the new one */
+    if (b->nevents > 0 || !s->host->emit(b, SLUICE_OP_SCHEMA, pt->table, 0))
         return FULL;
     r->schema_pending = 0;
     return EMITTED;
