@@ -116,7 +116,9 @@ typedef struct sluice_host {
                                uint32_t ncolumns);
     int (*column_set)(sluice_table *table, uint32_t index, sluice_str name,
                       sluice_str source_type, sluice_type type, uint32_t flags);
-    /* A new version of a table's shape (for SLUICE_OP_SCHEMA); same id, new columns. */
+    /* A new version of a table's shape (for SLUICE_OP_SCHEMA); same id, new columns.
+       Its SCHEMA event is the first event of a batch: the core maps a batch's events
+       of one table through one version. */
     sluice_table *(*table_reshape)(sluice_catalog *catalog, const sluice_table *table,
                                    uint32_t ncolumns);
     /* Transforms: rename a table of the output schema. */

@@ -140,7 +140,8 @@ typedef enum sluice_op {
     SLUICE_OP_UPDATE = 2,  /* new_row, and old_row when the source sends the old key/row */
     SLUICE_OP_DELETE = 3,  /* old_row: the old key or row */
     SLUICE_OP_TRUNCATE = 4,
-    SLUICE_OP_SCHEMA = 5,  /* table now has a new shape; table points at the new version */
+    SLUICE_OP_SCHEMA = 5,  /* table now has a new shape; table points at the new version.
+                              It opens a batch: a batch holds one version of a table */
     SLUICE_OP_BEGIN = 6,   /* a source transaction starts: xid, commit_time */
     SLUICE_OP_COMMIT = 7,  /* it ends: xid, commit_time, position */
     SLUICE_OP_SKIP = 8     /* dropped by a transform; sinks ignore it */
