@@ -1,9 +1,10 @@
 /*
  * Per-row Lua functions: a chain's own Lua state, the factories bound per
  * table version, and the per-row calls (rowfn.h). The state's stack keeps the
- * message handler at 1 and the row handle at 2, so a row costs a registry
- * read, a push, two stores and an exchange for the watchdog, and lua_pcall:
- * no hook is set on the row path (lua_watchdog.h says why).
+ * message handler at 1 and the row handle at 2. A run of rows enters Lua once
+ * (one lua_pcall of run_rows, the functions fetched from the registry once);
+ * each row then costs two pushes, lua_call, and two stores and an exchange for
+ * the watchdog: no hook is set on the row path (lua_watchdog.h says why).
  */
 #include "rowfn.h"
 
