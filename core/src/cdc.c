@@ -231,7 +231,10 @@ static int64_t select_and_count(runner *r, sluice_batch *b)
             commit_time = e->commit_time_us ? e->commit_time_us : now_us();
         if (!e->table)
             continue;
-        if (runner_stat_index(r, e->table) < 0)
+        int32_t i = runner_stat_index(r, e->table);
+        if (i < 0 && e->op == SLUICE_OP_SCHEMA)
+            i = runner_table_created(r, e->table);
+        if (i < 0)
             e->op = SLUICE_OP_SKIP;
         else
             count_event(r, e);
@@ -438,20 +441,9 @@ static int reconnect(runner *r, sluice_position *from, sluice_error *err)
         catalog_free(fresh);
         return EXIT_SOURCE;
     }
-    for (uint32_t id = 0; id < r->nids; id++) {
-        const sluice_table *was = r->tables[id], *now = id < fresh->ntables ? fresh->tables[id] : 0;
-        if (!now || now->schema.len != was->schema.len || now->name.len != was->name.len ||
-            memcmp(now->schema.ptr, was->schema.ptr, was->schema.len) != 0 ||
-            memcmp(now->name.ptr, was->name.ptr, was->name.len) != 0 ||
-            fresh->ntables != r->nids) {
-            error_set(err, SLUICE_FATAL, "the source's tables changed while reconnecting");
-            error_detail(err, "Table \"%s\" is no longer where it was in the source's list.",
-                         r->stats->tables[id].name);
-            error_hint(err, "Run sluice again; it resumes from the target's checkpoint.");
-            catalog_free(fresh);
-            return EXIT_SOURCE;
-        }
-        r->tables[id] = now;
+    if (runner_rebind_tables(r, fresh, err) != 0) {
+        catalog_free(fresh);
+        return EXIT_SOURCE;
     }
     catalog_free(r->catalog); /* the chain remembers old tables by pointer only */
     r->catalog = fresh;

@@ -206,6 +206,104 @@ static int open_state(runner *r, const run_options *opts, sluice_error *err)
     return progress_load(&r->paths, &r->prog, err);
 }
 
+/* Makes room for catalog ids below n (new ids unselected, -1). 0, or -1 when out
+   of memory. */
+static int grow_ids(runner *r, uint32_t n)
+{
+    if (n <= r->nids)
+        return 0;
+    int32_t *ids = realloc(r->stat_of_id, n * sizeof *ids);
+    if (!ids)
+        return -1;
+    r->stat_of_id = ids;
+    for (uint32_t id = r->nids; id < n; id++)
+        r->stat_of_id[id] = -1;
+    r->nids = n;
+    return 0;
+}
+
+/* Selects t (its id stat_of_id[t->id] is -1) when the mapping selects it. */
+static int32_t select_table(runner *r, const sluice_table *t)
+{
+    if (!mapping_selects(r->cfg->mapping, t->schema, t->name))
+        return -1;
+    const sluice_table **tables = realloc(r->tables, (r->ntables + 1) * sizeof *tables);
+    if (!tables)
+        return -1;
+    r->tables = tables;
+    r->stat_of_id[t->id] = (int32_t)r->ntables;
+    r->tables[r->ntables++] = t;
+    stats_add_table(r->stats, t->schema.ptr, t->schema.len, t->name.ptr, t->name.len,
+                    t->estimated_rows);
+    return r->stat_of_id[t->id];
+}
+
+int32_t runner_table_created(runner *r, const sluice_table *t)
+{
+    if (!t || t->id < r->nids || grow_ids(r, t->id + 1) != 0)
+        return runner_stat_index(r, t);
+    int32_t i = select_table(r, t);
+    if (i >= 0)
+        atomic_store(&r->stats->tables[i].state, TABLE_STREAMING);
+    if (i >= 0)
+        report_log(SLUICE_LOG_INFO, "table \"%.*s.%.*s\" was created at the source while "
+                                    "streaming: its changes are captured from its creation",
+                   (int)t->schema.len, t->schema.ptr, (int)t->name.len, t->name.ptr);
+    return i;
+}
+
+static int same_name(const sluice_table *a, const sluice_table *b)
+{
+    return a->schema.len == b->schema.len && a->name.len == b->name.len &&
+           memcmp(a->schema.ptr, b->schema.ptr, a->schema.len) == 0 &&
+           memcmp(a->name.ptr, b->name.ptr, a->name.len) == 0;
+}
+
+int runner_rebind_tables(runner *r, const sluice_catalog *fresh, sluice_error *err)
+{
+    /* the fresh catalog may number the tables otherwise (a table created while
+       streaming was appended to the old one): match them by name */
+    const sluice_table **was = malloc((r->ntables ? r->ntables : 1) * sizeof *was);
+    if (!was || grow_ids(r, fresh->ntables) != 0) {
+        free(was);
+        return error_set(err, SLUICE_FATAL, "out of memory"), -1;
+    }
+    memcpy(was, r->tables, r->ntables * sizeof *was);
+    uint32_t nwas = r->ntables, found = 0;
+    for (uint32_t id = 0; id < r->nids; id++)
+        r->stat_of_id[id] = -1;
+    for (uint32_t id = 0; id < fresh->ntables; id++) {
+        const sluice_table *now = fresh->tables[id];
+        for (uint32_t i = 0; i < nwas && r->stat_of_id[id] < 0; i++)
+            if (same_name(was[i], now)) {
+                r->stat_of_id[id] = (int32_t)i;
+                r->tables[i] = now;
+                found++;
+            }
+    }
+    for (uint32_t id = 0; id < fresh->ntables; id++)
+        if (r->stat_of_id[id] < 0 && select_table(r, fresh->tables[id]) >= 0)
+            report_log(SLUICE_LOG_WARNING,
+                       "table \"%s\" appeared while reconnecting: its changes from the "
+                       "checkpoint on are captured; rows it had before are not",
+                       r->stats->tables[r->stat_of_id[id]].name);
+    if (found == nwas) {
+        free(was);
+        return 0;
+    }
+    uint32_t gone = 0;
+    while (gone < nwas && r->tables[gone] == was[gone])
+        gone++; /* a table no fresh one replaced */
+    error_set(err, SLUICE_FATAL, "the source's tables changed while reconnecting");
+    error_detail(err, "Table \"%s\" (and %u more) is no longer offered by the source: it was "
+                      "dropped or renamed at the source.",
+                 gone < nwas ? r->stats->tables[gone].name : "?", nwas - found - 1);
+    error_hint(err, "Reload the table under its new name (a new pipeline, or sluice cleanup and "
+                    "a new full load); a dropped table's target table stays as it is.");
+    free(was);
+    return -1;
+}
+
 /* Discovers the source's tables and picks the ones this pipeline moves. */
 int runner_discover(runner *r, sluice_error *err)
 {
@@ -215,21 +313,10 @@ int runner_discover(runner *r, sluice_error *err)
         return error_set(err, SLUICE_FATAL, "out of memory"), -1;
     if (INVOKE(src, source, discover, NULL, err, src->handle, r->catalog, err) != SLUICE_OK)
         return -1;
-    r->nids = r->catalog->ntables;
-    r->tables = calloc(r->nids ? r->nids : 1, sizeof *r->tables);
-    r->stat_of_id = calloc(r->nids ? r->nids : 1, sizeof *r->stat_of_id);
-    if (!r->tables || !r->stat_of_id)
+    if (grow_ids(r, r->catalog->ntables) != 0)
         return error_set(err, SLUICE_FATAL, "out of memory"), -1;
-    for (uint32_t id = 0; id < r->nids; id++) {
-        const sluice_table *t = r->catalog->tables[id];
-        r->stat_of_id[id] = -1;
-        if (!mapping_selects(r->cfg->mapping, t->schema, t->name))
-            continue; /* a source before ABI 1.3 offers every table */
-        r->stat_of_id[id] = (int32_t)r->ntables;
-        r->tables[r->ntables++] = t;
-        stats_add_table(r->stats, t->schema.ptr, t->schema.len, t->name.ptr, t->name.len,
-                        t->estimated_rows);
-    }
+    for (uint32_t id = 0; id < r->nids; id++)
+        select_table(r, r->catalog->tables[id]); /* a source before ABI 1.3 offers every table */
     report_log(SLUICE_LOG_INFO, "source \"%s\": %u tables selected", r->source->info.name,
                r->ntables);
     if (r->ntables == 0) {

@@ -92,6 +92,12 @@ void runner_fail(runner *r, int exit_code, const sluice_error *err);
 int exit_code_for(sluice_kind kind);
 void position_text(const runner *r, const sluice_position *p, char *buf, size_t size);
 int32_t runner_stat_index(const runner *r, const sluice_table *t);
+/* A table the source added to its catalog while streaming (its SCHEMA event
+   comes first): selected when the mapping selects it. Its index, or -1. */
+int32_t runner_table_created(runner *r, const sluice_table *t);
+/* After a reconnect: points the selected tables at the fresh catalog's, by name;
+   selects tables new to it. -1 with err when a selected table is gone. */
+int runner_rebind_tables(runner *r, const sluice_catalog *fresh, sluice_error *err);
 
 /* The phases. */
 int run_full_load(runner *r);     /* fullload.c; 0 when every table loaded */

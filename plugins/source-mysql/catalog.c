@@ -10,29 +10,41 @@
 
 #include "source_mysql.h"
 
-/* The databases option, names trimmed, as SQL literals: "'a', 'b'" into `in`
-   and " UNION ALL SELECT 'a' UNION ALL SELECT 'b'" into `rows`. */
-static void database_lists(mysrc *s, my_buf *in, my_buf *rows)
+/* The next name of the comma-separated databases option at *p, trimmed: 1 with
+   *name and *len, 0 at the end. */
+static int next_database(const char **p, const char **name, size_t *len)
 {
-    const char *p = s->databases;
-    int first = 1;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *start = p;
-        while (*p && *p != ',')
-            p++;
-        const char *end = p;
+    for (;;) {
+        while (**p == ' ' || **p == ',')
+            (*p)++;
+        if (!**p)
+            return 0;
+        const char *start = *p;
+        while (**p && **p != ',')
+            (*p)++;
+        const char *end = *p;
         while (end > start && end[-1] == ' ')
             end--;
         if (end > start) {
-            if (!first)
-                my_buf_add(in, ", ", 2);
-            my_buf_literal(in, start, (size_t)(end - start));
-            my_buf_addf(rows, " UNION ALL SELECT ");
-            my_buf_literal(rows, start, (size_t)(end - start));
-            first = 0;
+            *name = start;
+            *len = (size_t)(end - start);
+            return 1;
         }
+    }
+}
+
+/* The databases option as SQL literals: "'a', 'b'" into `in` and
+   " UNION ALL SELECT 'a' UNION ALL SELECT 'b'" into `rows`. */
+static void database_lists(mysrc *s, my_buf *in, my_buf *rows)
+{
+    const char *p = s->databases, *name;
+    size_t len;
+    for (int first = 1; next_database(&p, &name, &len); first = 0) {
+        if (!first)
+            my_buf_add(in, ", ", 2);
+        my_buf_literal(in, name, len);
+        my_buf_addf(rows, " UNION ALL SELECT ");
+        my_buf_literal(rows, name, len);
     }
 }
 
@@ -173,17 +185,10 @@ static sluice_status add_tables(mysrc *s, sluice_catalog *catalog, MYSQL_RES *re
     return st;
 }
 
-sluice_status my_discover(void *instance, sluice_catalog *catalog, sluice_error *err)
+/* The columns (C_*) of the base tables that `where` picks, in table and column
+   order, or NULL with err. */
+static MYSQL_RES *query_columns(mysrc *s, MYSQL *conn, const char *where, sluice_error *err)
 {
-    mysrc *s = instance;
-    s->catalog = catalog; /* new table versions while streaming (shape.c) */
-    my_buf list = {0}, rows = {0};
-    database_lists(s, &list, &rows);
-    sluice_status st = rows.failed ? my_oom(s, err) : check_databases(s, &rows, err);
-    free(my_buf_take(&rows));
-    char *in = my_buf_take(&list);
-    if (!in)
-        return st != SLUICE_OK ? st : my_oom(s, err);
     my_buf b = {0};
     /* MariaDB's JSON is LONGTEXT with a json_valid() check: report it as json */
     const char *json =
@@ -199,20 +204,93 @@ sluice_status my_discover(void *instance, sluice_catalog *catalog, sluice_error 
                 "  AND k.COLUMN_NAME = c.COLUMN_NAME AND k.INDEX_NAME = 'PRIMARY'), 0), %s "
                 "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
                 "  ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
-                "WHERE t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_SCHEMA IN (%s) "
+                "WHERE t.TABLE_TYPE = 'BASE TABLE' AND %s "
                 "ORDER BY BINARY c.TABLE_SCHEMA, BINARY c.TABLE_NAME, c.ORDINAL_POSITION",
-                json, in);
-    free(in);
+                json, where);
     char *sql = my_buf_take(&b);
-    if (!sql)
-        return my_oom(s, err);
-    MYSQL_RES *res = st == SLUICE_OK ? my_query(s, s->conn, sql, "read the catalog", err) : NULL;
+    if (!sql) {
+        my_oom(s, err);
+        return NULL;
+    }
+    MYSQL_RES *res = my_query(s, conn, sql, "read the catalog", err);
     free(sql);
+    return res;
+}
+
+sluice_status my_discover(void *instance, sluice_catalog *catalog, sluice_error *err)
+{
+    mysrc *s = instance;
+    s->catalog = catalog; /* new tables and table versions while streaming (shape.c) */
+    my_buf list = {0}, rows = {0};
+    database_lists(s, &list, &rows);
+    sluice_status st = rows.failed ? my_oom(s, err) : check_databases(s, &rows, err);
+    free(my_buf_take(&rows));
+    char *in = my_buf_take(&list);
+    if (!in)
+        return st != SLUICE_OK ? st : my_oom(s, err);
+    my_buf where = {0};
+    my_buf_addf(&where, "c.TABLE_SCHEMA IN (%s)", in);
+    free(in);
+    char *w = my_buf_take(&where);
+    if (!w)
+        return st != SLUICE_OK ? st : my_oom(s, err);
+    MYSQL_RES *res = st == SLUICE_OK ? query_columns(s, s->conn, w, err) : NULL;
+    free(w);
     if (!res)
         return st != SLUICE_OK ? st : err->status;
     st = add_tables(s, catalog, res, err);
     mysql_free_result(res);
     atomic_store(&s->chunks_known, s->ntables);
+    return st;
+}
+
+int my_database_listed(mysrc *s, const char *db, size_t len)
+{
+    const char *p = s->databases, *name;
+    size_t n;
+    while (next_database(&p, &name, &n))
+        if (n == len && memcmp(name, db, len) == 0)
+            return 1;
+    return 0;
+}
+
+sluice_status my_discover_created(mysrc *s, MYSQL *conn, const char *db, const char *name,
+                                  int *index, sluice_error *err)
+{
+    *index = -1;
+    my_buf where = {0};
+    my_buf_addf(&where, "c.TABLE_SCHEMA = ");
+    my_buf_literal(&where, db, strlen(db));
+    my_buf_addf(&where, " AND c.TABLE_NAME = ");
+    my_buf_literal(&where, name, strlen(name));
+    char *w = my_buf_take(&where);
+    if (!w)
+        return my_oom(s, err);
+    MYSQL_RES *res = query_columns(s, conn, w, err);
+    free(w);
+    if (!res)
+        return err->status;
+    uint64_t n = mysql_num_rows(res);
+    my_table *grown = n ? realloc(s->tables, (s->ntables + 1) * sizeof *grown) : s->tables;
+    sluice_status st = SLUICE_OK;
+    if (!grown) {
+        st = my_oom(s, err);
+    } else if (n) { /* else dropped again since: nothing to capture */
+        s->tables = grown;
+        MYSQL_ROW row;
+        col_row *rows = calloc(n, sizeof *rows);
+        unsigned long *lens = calloc(n * C_N, sizeof *lens);
+        for (uint64_t i = 0; rows && lens && (row = mysql_fetch_row(res)); i++) {
+            rows[i].f = row;
+            rows[i].len = memcpy(lens + i * C_N, mysql_fetch_lengths(res), C_N * sizeof *lens);
+        }
+        st = rows && lens ? add_table(s, s->catalog, rows, (uint32_t)n, err) : my_oom(s, err);
+        if (st == SLUICE_OK)
+            *index = (int)s->ntables - 1;
+        free(rows);
+        free(lens);
+    }
+    mysql_free_result(res);
     return st;
 }
 

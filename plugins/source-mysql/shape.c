@@ -196,50 +196,45 @@ static int str_is(mybl_str a, const char *p, size_t n)
     return a.len == n && memcmp(a.ptr, p, n) == 0;
 }
 
-static int warned_before(mysrc *s, const char *key)
+sluice_status my_stream_table(mysrc *s, const mybl_table *tm, int *index, sluice_error *err)
 {
-    my_stream *st = &s->stream;
-    for (uint32_t i = 0; i < st->nunknown; i++)
-        if (strcmp(st->unknown[i], key) == 0)
-            return 1;
-    char **more = realloc(st->unknown, (st->nunknown + 1) * sizeof *more);
-    if (more) {
-        st->unknown = more;
-        if ((more[st->nunknown] = strdup(key)))
-            st->nunknown++;
-    }
-    return 0;
-}
-
-int my_stream_table(mysrc *s, const mybl_table *tm)
-{
+    *index = -1;
     for (uint32_t i = 0; i < s->ntables; i++) {
         const sluice_table *t = s->tables[i].table;
         if (str_is(tm->db, t->schema.ptr, t->schema.len) &&
-            str_is(tm->name, t->name.ptr, t->name.len))
-            return (int)i;
+            str_is(tm->name, t->name.ptr, t->name.len)) {
+            *index = (int)i;
+            return SLUICE_OK;
+        }
     }
     for (uint32_t i = 0; i < s->stream.naliases; i++) {
         const my_alias *a = &s->stream.aliases[i];
-        if (str_is(tm->db, a->db, strlen(a->db)) && str_is(tm->name, a->name, strlen(a->name)))
-            return (int)a->table;
+        if (str_is(tm->db, a->db, strlen(a->db)) && str_is(tm->name, a->name, strlen(a->name))) {
+            *index = (int)a->table;
+            return SLUICE_OK;
+        }
     }
-    /* one of ours, selected, but not in the catalog: created while streaming */
-    char key[300];
-    snprintf(key, sizeof key, "%.*s.%.*s", (int)tm->db.len, tm->db.ptr, (int)tm->name.len,
-             tm->name.ptr);
-    int ours = 0;
-    for (uint32_t i = 0; i < s->ntables && !ours; i++)
-        ours = str_is(tm->db, s->tables[i].table->schema.ptr, s->tables[i].table->schema.len);
-    if (ours && SLUICE_HAS(s->host, sluice_host, table_selected) &&
-        s->host->table_selected(s->ctx, (sluice_str){tm->db.ptr, tm->db.len},
-                                (sluice_str){tm->name.ptr, tm->name.len}) &&
-        !warned_before(s, key))
-        s->host->log(s->ctx, SLUICE_LOG_WARNING,
-                     "changes of table \"%s\" are not captured: it was not there when the "
-                     "pipeline discovered its tables; reload to include it",
-                     key);
-    return -1;
+    /* not in the catalog: created while streaming, or not ours */
+    if (!s->catalog || !my_database_listed(s, tm->db.ptr, tm->db.len) ||
+        !SLUICE_HAS(s->host, sluice_host, table_selected) ||
+        !s->host->table_selected(s->ctx, (sluice_str){tm->db.ptr, tm->db.len},
+                                 (sluice_str){tm->name.ptr, tm->name.len}))
+        return SLUICE_OK;
+    my_stream *st = &s->stream;
+    if (!st->meta && my_connect(s, &st->meta, err) != SLUICE_OK)
+        return err->status;
+    char db[65], name[65];
+    snprintf(db, sizeof db, "%.*s", (int)tm->db.len, tm->db.ptr);
+    snprintf(name, sizeof name, "%.*s", (int)tm->name.len, tm->name.ptr);
+    sluice_status rc = my_discover_created(s, st->meta, db, name, index, err);
+    if (rc != SLUICE_OK || *index < 0)
+        return rc;
+    my_table *mt = &s->tables[*index];
+    mt->schema_pending = 1; /* its SCHEMA event makes the table at the target */
+    s->host->log(s->ctx, SLUICE_LOG_INFO,
+                 "table \"%s.%s\" was created while streaming: captured from its first change",
+                 db, name);
+    return my_table_hints(s, mt, err);
 }
 
 /* ---- shape ---- */
@@ -638,11 +633,6 @@ sluice_status my_ddl(mysrc *s, const mybl_str *db, const mybl_str *sql, int *tru
 void my_shape_free(mysrc *s)
 {
     my_stream *st = &s->stream;
-    for (uint32_t i = 0; i < st->nunknown; i++)
-        free(st->unknown[i]);
-    free(st->unknown);
-    st->unknown = NULL;
-    st->nunknown = 0;
     free(st->aliases);
     st->aliases = NULL;
     st->naliases = 0;

@@ -117,8 +117,6 @@ typedef struct my_stream {
     sluice_position acked, horizon;
     my_alias *aliases;
     uint32_t naliases;
-    char **unknown;         /* tables whose changes were skipped (warned once) */
-    uint32_t nunknown;
     MYSQL *meta;            /* catalog lookups while streaming */
 } my_stream;
 
@@ -212,6 +210,12 @@ sluice_status my_check_cdc(mysrc *s, sluice_error *err);
 /* ---- catalog.c ---- */
 
 sluice_status my_discover(void *instance, sluice_catalog *catalog, sluice_error *err);
+/* 1 when db is one of the databases option's. */
+int my_database_listed(mysrc *s, const char *db, size_t len);
+/* A table created while streaming: added to the catalog like discover's, its
+   index in tables into *index (-1: it is gone again). */
+sluice_status my_discover_created(mysrc *s, MYSQL *conn, const char *db, const char *name,
+                                  int *index, sluice_error *err);
 my_table *my_table_by_id(mysrc *s, uint64_t source_id);
 
 /* ---- types.c ---- */
@@ -298,9 +302,11 @@ void my_stream_close(mysrc *s);
 
 /* MYBL_HINT_* for every column of t, from its source types; for mybl_set_table_hints. */
 sluice_status my_table_hints(mysrc *s, const my_table *mt, sluice_error *err);
-/* The table index of a TABLE_MAP's table (renames followed), or -1 when its changes
-   are not captured. */
-int my_stream_table(mysrc *s, const mybl_table *tm);
+/* The table index of a TABLE_MAP's table (renames followed) into *index, or -1 when
+   its changes are not captured. A selected table of the databases option that
+   discovery did not see was created while streaming: it joins the catalog, and
+   its SCHEMA event goes out before its first change. */
+sluice_status my_stream_table(mysrc *s, const mybl_table *tm, int *index, sluice_error *err);
 /* Compares the TABLE_MAP with the table's current version; a different shape
    becomes a new version (host table_reshape) with schema_pending set. */
 sluice_status my_shape_check(mysrc *s, uint32_t index, const mybl_table *tm, sluice_error *err);

@@ -337,9 +337,11 @@ static sluice_status rows_event(mysrc *s, sluice_batch *b, step *r, sluice_error
                                                  "binary log at %s:%llu",
                               st->file, (unsigned long long)st->next_pos);
     if (st->cur_table_id != tm->table_id + 1) { /* once per event: resolve the table */
-        st->cur_table = my_stream_table(s, tm);
+        sluice_status rc = my_stream_table(s, tm, &st->cur_table, err);
+        if (rc != SLUICE_OK)
+            return rc;
         if (st->cur_table >= 0) {
-            sluice_status rc = my_shape_check(s, (uint32_t)st->cur_table, tm, err);
+            rc = my_shape_check(s, (uint32_t)st->cur_table, tm, err);
             if (rc != SLUICE_OK)
                 return rc;
         }
