@@ -6,8 +6,12 @@
  * lanes (other instances, other connections) must each start their own
  * START TRANSACTION WITH CONSISTENT SNAPSHOT while no transaction commits:
  * the way mydumper does it. snapshot_begin, on the main instance:
- *   1. a lock connection runs FLUSH TABLES WITH READ LOCK (commits wait) and
- *      takes a user lock, the sentinel, that says "commits are blocked";
+ *   1. a lock connection blocks commits and takes a user lock, the sentinel,
+ *      that says "commits are blocked". MariaDB 10.4.1 and later: BACKUP STAGE
+ *      START, BACKUP STAGE BLOCK_COMMIT, as mariadb-backup does: no global
+ *      read lock, so writes go on (only their commits wait) and a long-running
+ *      query does not hold the lock up. Elsewhere FLUSH TABLES WITH READ LOCK,
+ *      which waits for running statements and blocks writes too;
  *   2. the main connection starts its snapshot and reads the position:
  *      MariaDB's Binlog_snapshot_file/_position (exact for the snapshot even
  *      without the lock) and BINLOG_GTID_POS() of it (@@gtid_binlog_pos is
@@ -140,7 +144,8 @@ static void unlock_now(mysrc *s)
     char sql[96];
     snprintf(sql, sizeof sql, "DO RELEASE_LOCK('sluice_snap_%lu')", s->lock.id);
     /* the sentinel first: a lane that sees it held started before the unlock */
-    if (mysql_query(s->lock.conn, sql) != 0 || mysql_query(s->lock.conn, "UNLOCK TABLES") != 0)
+    if (mysql_query(s->lock.conn, sql) != 0 ||
+        mysql_query(s->lock.conn, s->lock.backup_stage ? "BACKUP STAGE END" : "UNLOCK TABLES") != 0)
         s->host->log(s->ctx, SLUICE_LOG_WARNING,
                      "could not release the snapshot lock (%s); closing its connection",
                      mysql_error(s->lock.conn));
@@ -180,7 +185,8 @@ static void *lock_main(void *arg)
     pthread_mutex_unlock(&s->lock.mu);
     unlock_now(s);
     s->host->log(s->ctx, joined < 0 || now_ms() >= limit ? SLUICE_LOG_WARNING : SLUICE_LOG_INFO,
-                 "snapshot lock released after %lld ms; %d lane(s) had joined the snapshot",
+                 "snapshot lock (%s) released after %lld ms; %d lane(s) had joined the snapshot",
+                 s->lock.backup_stage ? "BACKUP STAGE BLOCK_COMMIT" : "FLUSH TABLES WITH READ LOCK",
                  (long long)(now_ms() - start), joined > most ? joined : most);
     mysql_close(s->lock.conn);
     s->lock.conn = NULL;
@@ -208,7 +214,24 @@ void my_lock_release(mysrc *s)
     }
 }
 
-/* FLUSH TABLES WITH READ LOCK on a connection of its own, and the sentinel. */
+/* Commits blocked: BACKUP STAGE where MariaDB has it, else FLUSH TABLES WITH READ
+   LOCK. 0, or the server's error number. */
+static unsigned block_commits(mysrc *s)
+{
+    s->lock.backup_stage = s->mariadb && s->version_num >= 100401;
+    if (!s->lock.backup_stage)
+        return mysql_query(s->lock.conn, "FLUSH TABLES WITH READ LOCK") ? mysql_errno(s->lock.conn)
+                                                                         : 0;
+    if (mysql_query(s->lock.conn, "BACKUP STAGE START") != 0 ||
+        mysql_query(s->lock.conn, "BACKUP STAGE BLOCK_COMMIT") != 0) {
+        unsigned e = mysql_errno(s->lock.conn);
+        mysql_query(s->lock.conn, "BACKUP STAGE END"); /* after START alone */
+        return e;
+    }
+    return 0;
+}
+
+/* Commits blocked on a connection of its own, and the sentinel. */
 static sluice_status take_lock(mysrc *s, sluice_error *err)
 {
     sluice_status st = my_connect(s, &s->lock.conn, err);
@@ -221,8 +244,8 @@ static sluice_status take_lock(mysrc *s, sluice_error *err)
     st = my_exec(s, s->lock.conn, sql, "set the lock wait timeout", err);
     if (st != SLUICE_OK)
         return st;
-    if (mysql_query(s->lock.conn, "FLUSH TABLES WITH READ LOCK") != 0) {
-        unsigned e = mysql_errno(s->lock.conn);
+    unsigned e = block_commits(s);
+    if (e) {
         if (e == 1227 || e == 1044 || e == 1045) { /* no RELOAD privilege */
             s->host->log(s->ctx, SLUICE_LOG_WARNING,
                          "no snapshot lock (user lacks RELOAD: %s): full-load lanes can join "
@@ -234,9 +257,11 @@ static sluice_status take_lock(mysrc *s, sluice_error *err)
             return SLUICE_OK;
         }
         st = my_fail(s, err, s->lock.conn, "could not block commits for the snapshot");
-        s->host->error_hint(err, "FLUSH TABLES WITH READ LOCK waits for running statements; "
-                                 "retry when no long query runs, or raise "
-                                 "snapshot_lock_wait_ms.");
+        s->host->error_hint(err, "%s waits for running %s; retry when none runs, or raise "
+                                 "snapshot_lock_wait_ms.",
+                            s->lock.backup_stage ? "BACKUP STAGE BLOCK_COMMIT"
+                                                 : "FLUSH TABLES WITH READ LOCK",
+                            s->lock.backup_stage ? "DDL and commits" : "statements");
         return st;
     }
     s->lock.held = 1;

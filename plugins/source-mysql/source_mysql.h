@@ -132,7 +132,8 @@ typedef struct my_read {
    position (snapshot.c), held by a thread of the main instance. */
 typedef struct my_lock {
     MYSQL *conn;
-    int held;              /* FLUSH TABLES WITH READ LOCK succeeded */
+    int held;              /* commits are blocked */
+    int backup_stage;      /* by BACKUP STAGE BLOCK_COMMIT (MariaDB), not FLUSH TABLES */
     unsigned long id;      /* its connection id: names the lane registry */
     pthread_t thread;
     int thread_started;

@@ -11,9 +11,11 @@ N=60000
 my "$DB" -e "CREATE TABLE t (id bigint unsigned PRIMARY KEY, v int NOT NULL, pad varchar(40));
   INSERT INTO t SELECT seq, 0, md5(seq) FROM seq_1_to_$N; ANALYZE TABLE t" > /dev/null
 
-# the writer: one session, 4000 transactions, each followed by its GTID
+# the writer: one session, 4000 transactions, each followed by its GTID; paced
+# (a pause every 10) so that it outlasts the load on a fast machine too
 for k in $(seq 4000); do
   echo "BEGIN; INSERT INTO t VALUES ($N + $k, $k, 'w'); UPDATE t SET v = $k WHERE id = ($k * 7919) % $N + 1; COMMIT; SELECT $k, @@last_gtid;"
+  [ $((k % 10)) = 0 ] && echo "DO SLEEP(0.002);"
 done > writer.sql
 my "$DB" < writer.sql > writer.out 2> writer.err & BG_PIDS+=("$!")
 for _ in $(seq 300); do [ "$(wc -l < writer.out)" -ge 100 ] && break; sleep 0.05; done
@@ -52,4 +54,21 @@ pass "every row exactly once, equal to the source at the recorded position ($(ec
 
 [ "$(my "$DB" -e "SELECT count(*) FROM t")" = "$((N + 4000))" ] || fail "source row count after the writer"
 pass "the writer committed all its transactions (commits were blocked only while the lanes joined)"
+
+# no global read lock: MariaDB blocks commits with BACKUP STAGE BLOCK_COMMIT, so a
+# long-running query neither holds the snapshot up nor is disturbed by it (FLUSH
+# TABLES WITH READ LOCK would wait for it, stalling every writer meanwhile)
+grep -q "snapshot lock (BACKUP STAGE BLOCK_COMMIT) released" run.log || fail "not BACKUP STAGE: $(grep 'snapshot lock' run.log)"
+my "$DB" -e "SELECT SLEEP(60) FROM t LIMIT 1" > /dev/null 2>&1 & slow=$!
+BG_PIDS+=("$slow")
+slow_runs() { [ "$(my -e "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(60)%'")" = 1 ]; }
+wait_for 10 slow_runs || fail "the long query did not start"
+dropdb --force "$TGT"; createdb "$TGT"
+"$SLUICE" run --state-dir state2 chunks.lua > run2.log 2>&1 || fail "the load beside a long query failed: $(tail -5 run2.log)"
+slow_runs || fail "the long query ended before the load did"
+tgt_is "SELECT count(*) FROM \"$DB\".t" "$((N + 4000))" || fail "the second load's row count"
+my -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(60)%'" |
+  while read -r id; do my -e "KILL $id"; done
+wait "$slow" 2>/dev/null || true
+pass "a full load beside a 60 s query took its snapshot and finished while the query ran"
 finish
