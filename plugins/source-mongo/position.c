@@ -103,7 +103,7 @@ int mg_token_time(const bson_t *token, uint32_t *t, uint32_t *i)
 
 int mg_position_compare(const sluice_position *a, const sluice_position *b)
 {
-    mg_pos pa, pb;
+    mg_pos pa = {0}, pb = {0};
     int ga = mg_pos_get(a, &pa), gb = mg_pos_get(b, &pb);
     if (ga != 0 || gb != 0)
         return (ga != 0) - (gb != 0);
