@@ -10,6 +10,9 @@ packages=(build-essential cmake pkg-config liblua5.4-dev libjansson-dev libmicro
 # sink-s3: libcurl (SigV4), libcrypto (hashes), zlib (gzip); its tests: s3rver from npm,
 # python3-botocore to check signatures
 packages+=(libcurl4-openssl-dev libssl-dev zlib1g-dev python3-botocore nodejs)
+# source-mongo: libmongoc / libbson; its tests: a mock server in Python (python3-bson,
+# python3-pymongo for Extended JSON)
+packages+=(libmongoc-dev libbson-dev python3-bson python3-pymongo)
 command -v npm > /dev/null || packages+=(npm) # nodesource's nodejs brings its own npm
 
 missing=()

@@ -1,0 +1,243 @@
+/*
+ * The full load. There is no snapshot to share: MongoDB's snapshot reads end
+ * after minSnapshotHistoryWindowInSeconds (300 s by default), too short for a
+ * large load. So, as PROTOCOL-FACTS 3.3 (b) plans: snapshot_begin records
+ * the cluster time first, the lanes then read each collection with majority
+ * read concern, and change capture starts at the recorded time; the events
+ * that overlap the load are applied as upserts (stream.c), so the target
+ * converges to the source.
+ *
+ * A large collection is split into _id ranges ({"_id": {"$gte": a, "$lt": b}},
+ * the bounds as canonical Extended JSON, so each keeps its exact BSON type).
+ * Ranges compare within one type only (MongoDB's type bracketing), so a
+ * collection whose smallest and largest _id differ in type is not split.
+ * read_chunk streams a chunk with a cursor: the server sends it in batches,
+ * so memory stays bounded whatever the collection's size.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "source_mongo.h"
+
+sluice_status mg_snapshot_begin(void *instance, sluice_position *at, sluice_snapshot *snapshot,
+                                sluice_error *err)
+{
+    mgsrc *s = instance;
+    memset(snapshot, 0, sizeof *snapshot);
+    at->len = 0;
+    if (!s->replicated) /* full-load only (open refused the CDC modes) */
+        return SLUICE_OK;
+    mg_pos p = {0};
+    sluice_status st = mg_operation_time(s, &p.t, &p.i, err);
+    if (st != SLUICE_OK)
+        return st;
+    if (mg_pos_set(at, &p) != 0)
+        return mg_oom(s, err);
+    snprintf(snapshot->token, sizeof snapshot->token, "%u.%u", p.t, p.i);
+    s->host->log(s->ctx, SLUICE_LOG_INFO,
+                 "full load of server \"%s\" starts at cluster time %u.%u; changes from there "
+                 "on are applied as upserts once it is done",
+                 s->server, p.t, p.i);
+    return SLUICE_OK;
+}
+
+sluice_status mg_snapshot_attach(void *instance, const sluice_snapshot *snapshot,
+                                 sluice_error *err)
+{
+    (void)instance, (void)snapshot, (void)err; /* nothing to join: see the comment above */
+    return SLUICE_OK;
+}
+
+/* ---- split_table ---- */
+
+/* The _id at the given rank in _id order (ascending, or descending when rank < 0). */
+static sluice_status id_at(mgsrc *s, mongoc_collection_t *c, int64_t rank, bson_t *out,
+                           int *found, sluice_error *err)
+{
+    bson_t *opts = BCON_NEW("projection", "{", "_id", BCON_INT32(1), "}", "sort", "{", "_id",
+                            BCON_INT32(rank < 0 ? -1 : 1), "}", "skip",
+                            BCON_INT64(rank < 0 ? 0 : rank), "limit", BCON_INT64(1));
+    bson_t filter = BSON_INITIALIZER;
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, opts, NULL);
+    bson_destroy(opts);
+    const bson_t *doc;
+    bson_iter_t it;
+    *found = 0;
+    if (mongoc_cursor_next(cur, &doc) && bson_iter_init_find(&it, doc, "_id")) {
+        bson_init(out);
+        *found = bson_append_iter(out, "v", 1, &it);
+        if (!*found)
+            bson_destroy(out);
+    }
+    bson_error_t e;
+    sluice_status st = SLUICE_OK;
+    if (mongoc_cursor_error(cur, &e)) {
+        st = mg_fail(s, err, &e, "could not find the _id range of collection \"%s\"",
+                     mongoc_collection_get_name(c));
+        if (*found)
+            bson_destroy(out);
+        *found = 0;
+    }
+    mongoc_cursor_destroy(cur);
+    return st;
+}
+
+static int type_class(const bson_t *v)
+{
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, v, "v"))
+        return -1;
+    bson_type_t t = bson_iter_type(&it);
+    int number = t == BSON_TYPE_INT32 || t == BSON_TYPE_INT64 || t == BSON_TYPE_DOUBLE ||
+                 t == BSON_TYPE_DECIMAL128;
+    return number ? 1000 : (int)t;
+}
+
+/* {"_id": {"$gte": lo, "$lt": hi}} (either may be absent) as canonical Extended JSON */
+static sluice_status add_range(mgsrc *s, sluice_chunk_list *out, const bson_t *lo,
+                               const bson_t *hi, sluice_error *err)
+{
+    bson_t filter = BSON_INITIALIZER, range;
+    bson_iter_t it;
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &range);
+    if (lo && bson_iter_init_find(&it, lo, "v"))
+        bson_append_iter(&range, "$gte", 4, &it);
+    if (hi && bson_iter_init_find(&it, hi, "v"))
+        bson_append_iter(&range, "$lt", 3, &it);
+    bson_append_document_end(&filter, &range);
+    size_t len;
+    char *json = bson_as_canonical_extended_json(&filter, &len);
+    bson_destroy(&filter);
+    int rc = json ? s->host->chunk_add(out, (sluice_str){json, len}) : -1;
+    bson_free(json);
+    return rc == 0 ? SLUICE_OK : mg_oom(s, err);
+}
+
+sluice_status mg_split_table(void *instance, const sluice_table *table, uint32_t want,
+                             sluice_chunk_list *out, sluice_error *err)
+{
+    mgsrc *s = instance;
+    if (want < 2 || table->estimated_rows < want)
+        return SLUICE_OK;
+    char db[256], name[256];
+    snprintf(db, sizeof db, "%.*s", (int)table->schema.len, table->schema.ptr);
+    snprintf(name, sizeof name, "%.*s", (int)table->name.len, table->name.ptr);
+    mongoc_collection_t *c = mongoc_client_get_collection(s->client, db, name);
+    bson_t first, last, *cuts = calloc(want, sizeof *cuts);
+    int has_first = 0, has_last = 0;
+    uint32_t ncuts = 0;
+    sluice_status st = cuts ? id_at(s, c, 0, &first, &has_first, err) : mg_oom(s, err);
+    if (st == SLUICE_OK && has_first)
+        st = id_at(s, c, -1, &last, &has_last, err);
+    if (st == SLUICE_OK && has_last && type_class(&first) == type_class(&last)) {
+        uint64_t step = table->estimated_rows / want;
+        for (uint32_t k = 1; k < want && st == SLUICE_OK; k++) {
+            int found;
+            st = id_at(s, c, (int64_t)(step * k), &cuts[ncuts], &found, err);
+            if (st != SLUICE_OK || !found)
+                break;
+            /* a cut must lie above the previous one and be of the same type */
+            int same = ncuts ? bson_equal(&cuts[ncuts], &cuts[ncuts - 1])
+                             : bson_equal(&cuts[ncuts], &first);
+            if (same || type_class(&cuts[ncuts]) != type_class(&first))
+                bson_destroy(&cuts[ncuts]);
+            else
+                ncuts++;
+        }
+    }
+    for (uint32_t k = 0; k <= ncuts && ncuts && st == SLUICE_OK; k++)
+        st = add_range(s, out, k ? &cuts[k - 1] : NULL, k < ncuts ? &cuts[k] : NULL, err);
+    if (st == SLUICE_OK && ncuts)
+        s->host->log(s->ctx, SLUICE_LOG_DEBUG, "collection \"%s.%s\" split into %u _id ranges",
+                     db, name, ncuts + 1);
+    for (uint32_t k = 0; k < ncuts; k++)
+        bson_destroy(&cuts[k]);
+    free(cuts);
+    if (has_first)
+        bson_destroy(&first);
+    if (has_last)
+        bson_destroy(&last);
+    mongoc_collection_destroy(c);
+    return st;
+}
+
+/* ---- read_chunk ---- */
+
+void mg_read_end(mgsrc *s)
+{
+    if (s->cursor)
+        mongoc_cursor_destroy(s->cursor); /* kills the server's cursor when unfinished */
+    s->cursor = NULL;
+}
+
+static sluice_status start_read(mgsrc *s, const sluice_chunk *chunk, sluice_error *err)
+{
+    mg_read_end(s);
+    const sluice_table *t = chunk->table;
+    char db[256], name[256];
+    snprintf(db, sizeof db, "%.*s", (int)t->schema.len, t->schema.ptr);
+    snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.ptr);
+    bson_t *filter;
+    bson_error_t e;
+    if (chunk->bounds.len) {
+        filter = bson_new_from_json((const uint8_t *)chunk->bounds.ptr,
+                                    (ssize_t)chunk->bounds.len, &e);
+        if (!filter)
+            return s->host->error(err, SLUICE_FATAL, "invalid _id range for collection "
+                                  "\"%s.%s\": %s", db, name, e.message);
+    } else {
+        filter = bson_new();
+    }
+    bson_t *opts = s->replicated ? BCON_NEW("readConcern", "{", "level", BCON_UTF8("majority"),
+                                            "}")
+                                 : bson_new();
+    mongoc_collection_t *c = mongoc_client_get_collection(s->client, db, name);
+    s->cursor = mongoc_collection_find_with_opts(c, filter, opts, NULL);
+    mongoc_collection_destroy(c); /* the cursor keeps what it needs */
+    bson_destroy(filter);
+    bson_destroy(opts);
+    s->read_id = t->source_id;
+    s->read_index = chunk->index;
+    return s->cursor ? SLUICE_OK : mg_oom(s, err);
+}
+
+sluice_status mg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_batch *b,
+                            sluice_error *err)
+{
+    mgsrc *s = instance;
+    const sluice_table *t = chunk->table;
+    sluice_status st;
+    if (!s->cursor || s->read_id != t->source_id || s->read_index != chunk->index) {
+        if ((st = start_read(s, chunk, err)) != SLUICE_OK)
+            return st;
+    }
+    if (!b->table)
+        b->table = t;
+    uint32_t before = b->nevents;
+    const bson_t *doc;
+    for (;;) {
+        if (b->nevents > 0 && s->host->batch_full(b))
+            break;
+        if (s->host->cancelled(s->ctx))
+            break;
+        if (!mongoc_cursor_next(s->cursor, &doc)) {
+            bson_error_t e;
+            if (mongoc_cursor_error(s->cursor, &e)) {
+                st = mg_fail(s, err, &e, "could not read collection \"%.*s.%.*s\"",
+                             (int)t->schema.len, t->schema.ptr, (int)t->name.len, t->name.ptr);
+                mg_read_end(s);
+                return st;
+            }
+            mg_read_end(s);
+            b->flags |= SLUICE_BATCH_LAST;
+            break;
+        }
+        sluice_event *e = s->host->emit(b, SLUICE_OP_INSERT, t, 0);
+        if (!e || mg_row(s, b, t, doc, e->new_row) != 0)
+            return mg_oom(s, err);
+    }
+    if (b->nevents > before)
+        s->host->count(s->ctx, "snapshot_rows", b->nevents - before);
+    return SLUICE_OK;
+}

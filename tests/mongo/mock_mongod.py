@@ -1,0 +1,343 @@
+#!/usr/bin/python3
+"""A scripted MongoDB server for the source-mongo tests: a MOCK, not MongoDB.
+
+No MongoDB server can be installed on this machine (PROTOCOL-FACTS 3.4), so
+the tests run libmongoc against this script, which speaks the wire protocol
+(OP_QUERY for the legacy handshake, OP_MSG for everything else) and plays a
+one-member replica set (or a standalone server) holding the documents of a
+state file. It answers what source-mongo sends: hello / isMaster, ping,
+listDatabases, listCollections, count, find / getMore / killCursors (filter on
+_id ranges, sort on _id, skip, limit, projection of _id), aggregate with
+$changeStream (resumeAfter, startAfter, startAtOperationTime) and getMore
+returning the change events of an events file, endSessions. Every command is
+logged as one JSON line, so tests can check what the client sent.
+
+  mock_mongod.py serve STATE EVENTS PORTFILE LOG   listen on a free port, write it to PORTFILE
+  mock_mongod.py event EVENTS JSON                 append a change event (Extended JSON, without
+                                                   _id and clusterTime: those are made here)
+
+STATE (Extended JSON): {"setName": "rs0" or null, "dbs": {"db": {"coll": [documents]}},
+  "fail": {"commandName": {"code": 13, "codeName": "Unauthorized", "errmsg": "..."}}}
+Events are numbered from 0: event k has clusterTime Timestamp(BASE_T + 1 + k, 1) and a
+resume token whose _data starts, as the server's do, with 82, then t and i in hex.
+A resume token not in the events file gets error 286 ChangeStreamHistoryLost.
+"""
+import datetime
+import json
+import os
+import socketserver
+import struct
+import sys
+import threading
+import time
+
+import bson
+from bson import json_util
+from bson.int64 import Int64
+from bson.timestamp import Timestamp
+
+BASE_T = 1700001000
+OP_REPLY, OP_QUERY, OP_MSG = 1, 2004, 2013
+LOCK = threading.Lock()
+
+
+def token(t, i):
+    return {"_data": "82%08X%08X2B0229296E04" % (t, i)}
+
+
+def load_events(path):
+    events = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    events.append(json_util.loads(line))
+    return events
+
+
+def add_event(path, text):
+    with LOCK:
+        k = len(load_events(path))
+        ev = json_util.loads(text)
+        t = BASE_T + 1 + k
+        full = {"_id": token(t, 1)}
+        full.update(ev)
+        full["clusterTime"] = Timestamp(t, 1)
+        full.setdefault("wallTime", datetime.datetime.fromtimestamp(t, datetime.timezone.utc))
+        with open(path, "a") as f:
+            f.write(json_util.dumps(full, json_options=json_util.CANONICAL_JSON_OPTIONS) + "\n")
+
+
+def value_key(v):
+    """Orders _id values of one type; numbers together, as MongoDB does."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (0, v)
+    return (1, str(type(v)), v)
+
+
+def matches(doc, flt):
+    for field, cond in flt.items():
+        v = doc.get(field)
+        if isinstance(cond, dict) and any(k.startswith("$") for k in cond):
+            for op, arg in cond.items():
+                a, b = value_key(v), value_key(arg)
+                if a[:-1] != b[:-1]:
+                    return False  # type bracketing: ranges hold within one type
+                ok = {"$gte": a >= b, "$gt": a > b, "$lt": a < b, "$lte": a <= b,
+                      "$eq": a == b}.get(op, True)
+                if not ok:
+                    return False
+        elif v != cond:
+            return False
+    return True
+
+
+class Server:
+    def __init__(self, state_path, events_path, log_path):
+        with open(state_path) as f:
+            self.state = json_util.loads(f.read())
+        self.events_path = events_path
+        self.log = open(log_path, "a")
+        self.cursors = {}
+        self.next_cursor = 1000
+        self.port = 0
+
+    def now(self):
+        n = len(load_events(self.events_path))
+        return Timestamp(BASE_T + n, 1 if n else 0)
+
+    def reply(self, body):
+        body = dict(body)
+        if self.state.get("setName"):
+            body["operationTime"] = self.now()
+        return body
+
+    def error(self, code, name, msg, labels=None):
+        e = {"ok": 0.0, "errmsg": msg, "code": code, "codeName": name}
+        if labels:
+            e["errorLabels"] = labels
+        return self.reply(e)
+
+    def hello(self):
+        me = "127.0.0.1:%d" % self.port
+        r = {"helloOk": True, "isWritablePrimary": True, "ismaster": True,
+             "maxBsonObjectSize": 16777216, "maxMessageSizeBytes": 48000000,
+             "maxWriteBatchSize": 100000, "localTime": datetime.datetime.now(datetime.timezone.utc),
+             "logicalSessionTimeoutMinutes": 30, "connectionId": 1, "minWireVersion": 0,
+             "maxWireVersion": 17, "readOnly": False, "ok": 1.0}
+        if self.state.get("setName"):
+            r.update({"setName": self.state["setName"], "setVersion": 1, "hosts": [me],
+                      "primary": me, "me": me, "secondary": False})
+        return self.reply(r)
+
+    def new_cursor(self, ns, kind, items, pos, batch):
+        cid = self.next_cursor
+        self.next_cursor += 1
+        self.cursors[cid] = {"ns": ns, "kind": kind, "items": items, "pos": pos}
+        return cid
+
+    def docs_batch(self, cid, n, first):
+        c = self.cursors[cid]
+        items = c["items"][c["pos"]:c["pos"] + n]
+        c["pos"] += len(items)
+        done = c["pos"] >= len(c["items"])
+        if done:
+            del self.cursors[cid]
+        key = "firstBatch" if first else "nextBatch"
+        return self.reply({"cursor": {"id": Int64(0 if done else cid), "ns": c["ns"], key: items},
+                           "ok": 1.0})
+
+    def stream_batch(self, cid, n, first, wait_ms):
+        c = self.cursors[cid]
+        items = []
+        if not first:
+            deadline = time.time() + min(wait_ms, 300) / 1000.0
+            while True:
+                events = load_events(self.events_path)
+                items = events[c["pos"]:c["pos"] + n]
+                if items or time.time() >= deadline:
+                    break
+                time.sleep(0.05)
+        c["pos"] += len(items)
+        if items:
+            pbrt = items[-1]["_id"]
+        elif c["pos"] > 0:
+            pbrt = load_events(self.events_path)[c["pos"] - 1]["_id"]
+        else:
+            pbrt = c["start_token"]
+        key = "firstBatch" if first else "nextBatch"
+        return self.reply({"cursor": {"id": Int64(cid), "ns": c["ns"], key: items,
+                                      "postBatchResumeToken": pbrt}, "ok": 1.0})
+
+    def change_stream(self, cmd, db, spec):
+        events = load_events(self.events_path)
+        pos = len(events)
+        start = spec.get("resumeAfter") or spec.get("startAfter")
+        if start is not None:
+            found = [k for k, e in enumerate(events) if e["_id"] == start]
+            if not found:
+                return self.error(286, "ChangeStreamHistoryLost",
+                                  "Executor error during aggregate command on namespace: "
+                                  "admin.$cmd.aggregate :: caused by :: Resume of change stream "
+                                  "was not possible, as the resume point may no longer be in "
+                                  "the oplog.")
+            pos = found[0] + 1
+        elif "startAtOperationTime" in spec:
+            at = spec["startAtOperationTime"]
+            pos = next((k for k, e in enumerate(events) if e["clusterTime"] >= at), len(events))
+        cid = self.new_cursor("%s.$cmd.aggregate" % db, "stream", None, pos, 0)
+        now = self.now()
+        self.cursors[cid]["start_token"] = token(now.time, now.inc)
+        return self.stream_batch(cid, 0, True, 0)
+
+    def command(self, cmd):
+        name = next(iter(cmd))
+        db = cmd.get("$db", "admin")
+        fail = self.state.get("fail", {}).get(name)
+        if fail:
+            return self.error(fail["code"], fail.get("codeName", ""), fail.get("errmsg", ""))
+        dbs = self.state.get("dbs", {})
+        lname = name.lower()
+        if lname in ("hello", "ismaster"):
+            return self.hello()
+        if name in ("ping", "endSessions", "buildInfo", "buildinfo"):
+            return self.reply({"ok": 1.0, "version": "7.0.0-mock"})
+        if name == "listDatabases":
+            return self.reply({"databases": [{"name": d, "sizeOnDisk": 1, "empty": False}
+                                             for d in dbs], "ok": 1.0})
+        if name == "listCollections":
+            batch = [{"name": c, "type": "collection", "options": {}, "info": {"readOnly": False}}
+                     for c in dbs.get(db, {})]
+            return self.reply({"cursor": {"id": Int64(0), "ns": db + ".$cmd.listCollections",
+                                          "firstBatch": batch}, "ok": 1.0})
+        if name == "count":
+            return self.reply({"n": len(dbs.get(db, {}).get(cmd["count"], [])), "ok": 1.0})
+        if name == "find":
+            docs = [d for d in dbs.get(db, {}).get(cmd["find"], [])
+                    if matches(d, cmd.get("filter", {}))]
+            sort = cmd.get("sort", {})
+            if "_id" in sort:
+                docs.sort(key=lambda d: value_key(d["_id"]), reverse=sort["_id"] < 0)
+            docs = docs[cmd.get("skip", 0):]
+            if cmd.get("limit"):
+                docs = docs[:abs(cmd["limit"])]
+            if cmd.get("projection") == {"_id": 1}:
+                docs = [{"_id": d["_id"]} for d in docs]
+            cid = self.new_cursor("%s.%s" % (db, cmd["find"]), "docs", docs, 0, 0)
+            return self.docs_batch(cid, cmd.get("batchSize", 101), True)
+        if name == "getMore":
+            cid = int(cmd["getMore"])
+            if cid not in self.cursors:
+                return self.error(43, "CursorNotFound", "cursor id %d not found" % cid)
+            n = cmd.get("batchSize", 1000)
+            if self.cursors[cid]["kind"] == "stream":
+                return self.stream_batch(cid, n, False, cmd.get("maxTimeMS", 1000))
+            return self.docs_batch(cid, n, False)
+        if name == "killCursors":
+            for cid in cmd.get("cursors", []):
+                self.cursors.pop(int(cid), None)
+            return self.reply({"cursorsKilled": cmd.get("cursors", []), "ok": 1.0})
+        if name == "aggregate":
+            stages = cmd.get("pipeline", [])
+            if stages and "$changeStream" in stages[0]:
+                if not self.state.get("setName"):
+                    return self.error(40573, "Location40573",
+                                      "The $changeStream stage is only supported on replica sets")
+                return self.change_stream(cmd, db, stages[0]["$changeStream"])
+            if stages and "$collStats" in stages[0]:
+                n = len(dbs.get(db, {}).get(cmd["aggregate"], []))
+                return self.reply({"cursor": {"id": Int64(0), "ns": db + "." + cmd["aggregate"],
+                                              "firstBatch": [{"_id": 1, "n": n}]}, "ok": 1.0})
+        return self.error(59, "CommandNotFound", "no such command: '%s' (mock server)" % name)
+
+    def handle(self, cmd):
+        with LOCK:
+            self.log.write(json_util.dumps(cmd) + "\n")
+            self.log.flush()
+        return self.command(cmd)
+
+
+def cstring(data, off):
+    end = data.index(b"\0", off)
+    return data[off:end].decode(), end + 1
+
+
+class Handler(socketserver.BaseRequestHandler):
+    def read(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.request.recv(n - len(buf))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return buf
+
+    def send(self, request_id, opcode, payload):
+        head = struct.pack("<iiii", 16 + len(payload), request_id + 1, request_id, opcode)
+        self.request.sendall(head + payload)
+
+    def handle(self):
+        srv = self.server.mock
+        try:
+            while True:
+                length, request_id, _, opcode = struct.unpack("<iiii", self.read(16))
+                data = self.read(length - 16)
+                if opcode == OP_QUERY:
+                    _, off = cstring(data, 4)
+                    off += 8
+                    size = struct.unpack_from("<i", data, off)[0]
+                    cmd = bson.decode(data[off:off + size])
+                    if "$query" in cmd:
+                        cmd = cmd["$query"]
+                    body = bson.encode(srv.handle(cmd))
+                    self.send(request_id, OP_REPLY, struct.pack("<iqii", 0, 0, 0, 1) + body)
+                elif opcode == OP_MSG:
+                    flags = struct.unpack_from("<I", data, 0)[0]
+                    off, cmd, end = 4, None, len(data) - (4 if flags & 1 else 0)
+                    while off < end:
+                        kind = data[off]
+                        off += 1
+                        size = struct.unpack_from("<i", data, off)[0]
+                        if kind == 0:
+                            cmd = bson.decode(data[off:off + size])
+                        else:  # document sequence: identifier, documents
+                            ident, doc_off = cstring(data, off + 4)
+                            docs = []
+                            while doc_off < off + size:
+                                dsize = struct.unpack_from("<i", data, doc_off)[0]
+                                docs.append(bson.decode(data[doc_off:doc_off + dsize]))
+                                doc_off += dsize
+                            cmd[ident] = docs
+                        off += size
+                    body = bson.encode(srv.handle(cmd))
+                    if not flags & 2:  # moreToCome: no reply
+                        self.send(request_id, OP_MSG, struct.pack("<IB", 0, 0) + body)
+                else:
+                    return
+        except (EOFError, ConnectionError):
+            return
+
+
+class TCPServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    if sys.argv[1] == "event":
+        add_event(sys.argv[2], sys.argv[3])
+        return
+    _, _, state, events, portfile, log = sys.argv
+    mock = Server(state, events, log)
+    server = TCPServer(("127.0.0.1", 0), Handler)
+    server.mock = mock
+    mock.port = server.server_address[1]
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(mock.port))
+    os.rename(portfile + ".tmp", portfile)
+    print("mock MongoDB server (not MongoDB) listening on 127.0.0.1:%d" % mock.port, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
