@@ -80,19 +80,7 @@ kill -0 $pid 2>/dev/null || fail "sluice ended: $(tail -5 run.log)"
 grep -q "reconnect" run.log || fail "the log does not say sluice reconnected"
 kill -TERM $pid; wait $pid || fail "sluice exited $? at SIGTERM"
 
-src_digest() {
-  my "$DB" -e "SET SESSION group_concat_max_len = 1 << 30;
-    SELECT COUNT(*), MD5(COALESCE(GROUP_CONCAT(CONCAT_WS('|', $2) ORDER BY id SEPARATOR '\n'), '')) FROM $1"
-}
-tgt_digest() {
-  tgt -F $'\t' -c "SELECT count(*), md5(coalesce(string_agg(concat_ws('|', $2), E'\n' ORDER BY id), ''))
-                   FROM \"$DB\".$1"
-}
-for t in "acct|id, balance, n" "hist|id, acct, note"; do
-  name=${t%%|*} cols=${t#*|}
-  s=$(src_digest "$name" "$cols"); g=$(tgt_digest "$name" "$cols")
-  [ "$s" = "$g" ] || fail "table $name differs: source $s, target $g"
-  pass "table $name identical: $(echo "$s" | cut -f1) rows, checksum $(echo "$s" | cut -f2)"
-done
+same_rows acct "id, balance, n"
+same_rows hist "id, acct, note"
 echo "    the log on the restarts:"; grep -i "reconnect\|lost\|retry" run.log | head -8 | sed 's/^/      /'
 finish

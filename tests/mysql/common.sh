@@ -80,5 +80,17 @@ wait_for() {
   return 1
 }
 
+# same_rows TABLE COLUMNS: the table (key id) holds the same rows at the source
+# and the target: row count and an md5 over COLUMNS of every row in key order.
+same_rows() {
+  local s g
+  s=$(my "$DB" -e "SET SESSION group_concat_max_len = 1 << 30;
+    SELECT COUNT(*), MD5(COALESCE(GROUP_CONCAT(CONCAT_WS('|', $2) ORDER BY id SEPARATOR '\n'), '')) FROM $1")
+  g=$(tgt -F $'\t' -c "SELECT count(*), md5(coalesce(string_agg(concat_ws('|', $2), E'\n' ORDER BY id), ''))
+                       FROM \"$DB\".$1")
+  [ "$s" = "$g" ] || fail "table $1 differs: source $s, target $g"
+  pass "table $1 identical: $(echo "$s" | cut -f1) rows, checksum $(echo "$s" | cut -f2)"
+}
+
 # tgt_is SQL VALUE: the target's answer to SQL is VALUE.
 tgt_is() { [ "$(tgt -c "$1" 2>/dev/null)" = "$2" ]; }
