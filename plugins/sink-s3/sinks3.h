@@ -93,6 +93,7 @@ typedef struct cdc_table {
     uint64_t committed_rows, rows;
     int64_t first_commit_us;  /* commit time of the first committed row since the last file */
     int dirty;                /* touched by the open transaction */
+    int closed;               /* an older column layout of its table: takes no more rows */
 } cdc_table;
 
 typedef struct sinks3 {
@@ -162,8 +163,10 @@ void s3_upload_discard(sinks3 *s, s3_upload *u); /* aborts a started multipart u
 /* naming.c */
 void s3_table_prefix(const sinks3 *s, const sluice_table *t, sbuf *out);
 void s3_load_key(const sinks3 *s, const sluice_table *t, uint32_t number, sbuf *out);
+/* segment: 0, or 1, 2, ... for the files of one table's column layouts in one roll */
 void s3_cdc_key(const sinks3 *s, const cdc_table *ct, int64_t commit_us,
-                const sluice_position *from, const sluice_position *to, sbuf *out);
+                const sluice_position *from, const sluice_position *to, uint32_t segment,
+                sbuf *out);
 /* LOAD file numbers: one counter per table folder for every instance of the process. */
 void s3_load_numbers_reset(const char *table_prefix, uint32_t after);
 uint32_t s3_load_number_next(const char *table_prefix);
