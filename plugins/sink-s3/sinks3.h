@@ -138,6 +138,8 @@ sluice_status s3_put(sinks3 *s, const char *key, const void *data, size_t len,
 /* *found = 0 on 404. The body goes to out. */
 sluice_status s3_get(sinks3 *s, const char *key, sbuf *out, int *found, sluice_error *err);
 sluice_status s3_delete(sinks3 *s, const char *key, sluice_error *err);
+/* Deletes the keys of a newline-separated list with DeleteObjects, 1000 a request. */
+sluice_status s3_delete_keys(sinks3 *s, const char *keys, sluice_error *err);
 /* Calls fn for every key under prefix; fn returns non-zero to stop with its status. */
 typedef sluice_status (*s3_key_fn)(sinks3 *s, const char *key, void *arg, sluice_error *err);
 sluice_status s3_list(sinks3 *s, const char *prefix, s3_key_fn fn, void *arg, sluice_error *err);

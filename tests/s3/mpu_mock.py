@@ -9,7 +9,8 @@ yet it keeps each unfinished upload on disk as DATA/<bucket>/._S3rver_uploads/<i
 (a file "key" holding the object key, and the parts). This proxy answers those two
 requests from that folder as S3 does (the listing honours prefix, the abort removes
 the upload) and forwards every other request to s3rver unchanged. Each request line
-goes to LOG_FILE, so a test can check what the sink asked for."""
+goes to LOG_FILE, so a test can check what the sink asked for (s3_pending uses it
+as that logging pass-through alone)."""
 import html
 import http.client
 import os
