@@ -194,7 +194,7 @@ static void upload_query(sbuf *q, uint32_t part, const char *id)
     s3_uri_encode(q, id, strlen(id), 0);
 }
 
-sluice_status s3_mpu_part(sinks3 *s, const char *key, const char *id, uint32_t part,
+sluice_status s3_mpu_part(sinks3 *s, s3_client *c, const char *key, const char *id, uint32_t part,
                           const void *data, size_t len, char *etag, size_t etagsize,
                           sluice_error *err)
 {
@@ -205,7 +205,7 @@ sluice_status s3_mpu_part(sinks3 *s, const char *key, const char *id, uint32_t p
     s3_request q = {.method = "PUT", .key = key, .query = query.data, .body = data,
                     .body_len = len};
     s3_response r = {0};
-    sluice_status st = s3_call(&s->s3, &q, &r, 0, "could not upload a part", err);
+    sluice_status st = s3_call(c, &q, &r, 0, "could not upload a part", err);
     if (st == SLUICE_OK) {
         snprintf(etag, etagsize, "%s", r.etag);
         s->host->count(s->ctx, "bytes_uploaded", len);

@@ -13,6 +13,7 @@
 #ifndef SINK_S3_H
 #define SINK_S3_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <zlib.h>
 
@@ -72,9 +73,27 @@ extern const s3_format s3_format_jsonl;
 
 /* ---- an object being written ---- */
 
+/* A part on its way on a thread of its own (upload.c), so the next part is formatted
+   while this one is hashed and sent; its own curl handle, the client's settings. */
+typedef struct s3_part_job {
+    struct sinks3 *s;
+    struct s3_upload *u;
+    s3_client client;    /* shares the strings of s->s3; only curl is its own */
+    sbuf buf;            /* the part's bytes */
+    uint32_t number;
+    char etag[128];
+    sluice_status st;
+    sluice_error err;
+    int running;         /* buf is being sent: part_wait collects the answer */
+    int threaded;        /* on `thread` (else it was sent inline) */
+    int retry;           /* buf failed to go: send it again first */
+    pthread_t thread;
+} s3_part_job;
+
 typedef struct s3_upload {
     char *key;
     sbuf pending;        /* encoded bytes not yet sent */
+    s3_part_job job;     /* the part in flight */
     z_stream z;
     int gzip, z_open, z_done;
     char upload_id[256]; /* multipart, once started */
@@ -146,7 +165,8 @@ sluice_status s3_list(sinks3 *s, const char *prefix, s3_key_fn fn, void *arg, sl
 sluice_status s3_check_bucket(sinks3 *s, sluice_error *err);
 sluice_status s3_mpu_create(sinks3 *s, const char *key, const char *content_type, char *id,
                             size_t idsize, sluice_error *err);
-sluice_status s3_mpu_part(sinks3 *s, const char *key, const char *id, uint32_t part,
+/* c: s->s3, or a part job's own client on its thread */
+sluice_status s3_mpu_part(sinks3 *s, s3_client *c, const char *key, const char *id, uint32_t part,
                           const void *data, size_t len, char *etag, size_t etagsize,
                           sluice_error *err);
 sluice_status s3_mpu_complete(sinks3 *s, const char *key, const char *id, const char *etags,
