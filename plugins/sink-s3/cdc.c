@@ -4,7 +4,9 @@
  * flush() writes a "roll" when one is due (cdcMaxBatchInterval seconds since the
  * oldest unwritten commit, a table's buffer at cdcMinFileSize KB, or the stream
  * ending or stopping): one object per table with committed changes, named by the
- * position range (naming.c), then the checkpoint object (checkpoint.c). Until a
+ * position range (naming.c), then the checkpoint object (checkpoint.c). A table
+ * whose columns change (a SCHEMA event's new version) gets a new buffer, so a roll
+ * may hold several files of one table, one per column layout, numbered. Until a
  * roll, flush reports nothing new, so the source keeps the changes and a crash
  * loses nothing: they are streamed again from the checkpoint.
  */
@@ -20,16 +22,36 @@ static int same_name(const cdc_table *ct, const sluice_table *t)
            memcmp(ct->name, t->name.ptr, t->name.len) == 0;
 }
 
+/* Same columns, by name, in the same order: a CSV file holds one layout. */
+static int same_layout(const sluice_table *a, const sluice_table *b)
+{
+    if (a->ncolumns != b->ncolumns)
+        return 0;
+    for (uint32_t i = 0; i < a->ncolumns; i++) {
+        const sluice_str *x = &sluice_table_column(a, i)->name;
+        const sluice_str *y = &sluice_table_column(b, i)->name;
+        if (x->len != y->len || memcmp(x->ptr, y->ptr, x->len) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* The buffer that takes rows of table version t. A new version with other columns
+   closes the table's buffer that holds rows (it is written as a file of its own at the
+   next roll) and starts a new one, so no file mixes two column layouts. */
 static cdc_table *table_state(sinks3 *s, const sluice_table *t)
 {
-    for (uint32_t i = 0; i < s->ntables; i++)
-        if (s->tables[i].table == t)
-            return &s->tables[i];
-    for (uint32_t i = 0; i < s->ntables; i++)
-        if (same_name(&s->tables[i], t)) {
-            s->tables[i].table = t; /* a new version of its shape */
-            return &s->tables[i];
+    for (uint32_t i = 0; i < s->ntables; i++) {
+        cdc_table *ct = &s->tables[i];
+        if (ct->closed || !same_name(ct, t))
+            continue;
+        if (ct->table == t || !ct->data.len || same_layout(ct->table, t)) {
+            ct->table = t;
+            return ct;
         }
+        ct->closed = 1;
+        break;
+    }
     if (s->ntables == s->cap_tables) {
         uint32_t cap = s->cap_tables ? s->cap_tables * 2 : 16;
         cdc_table *n = realloc(s->tables, cap * sizeof *n);
@@ -180,6 +202,24 @@ static int roll_due(sinks3 *s)
     return 0;
 }
 
+/* 0 when the roll holds one column layout of the table of buffer i, else its number
+   (1, 2, ...) among the table's buffers with committed rows, oldest layout first. */
+static uint32_t layout_segment(const sinks3 *s, uint32_t i)
+{
+    uint32_t before = 0, after = 0;
+    for (uint32_t j = 0; j < s->ntables; j++) {
+        const cdc_table *o = &s->tables[j];
+        if (j == i || !o->committed_len || strcmp(o->schema, s->tables[i].schema) != 0 ||
+            strcmp(o->name, s->tables[i].name) != 0)
+            continue;
+        if (j < i)
+            before++;
+        else
+            after++;
+    }
+    return before || after ? before + 1 : 0;
+}
+
 static sluice_status write_file(sinks3 *s, cdc_table *ct, const char *key, sluice_error *err)
 {
     s3_upload u;
@@ -212,7 +252,8 @@ sluice_status s3_flush(sinks3 *s, sluice_position *committed, sluice_error *err)
         cdc_table *ct = &s->tables[i];
         if (!ct->committed_len)
             continue;
-        s3_cdc_key(s, ct, ct->first_commit_us, &s->checkpoint, &s->last_commit, &keys);
+        s3_cdc_key(s, ct, ct->first_commit_us, &s->checkpoint, &s->last_commit,
+                   layout_segment(s, i), &keys);
         sb_putc(&keys, '\n');
     }
     if (!sb_cstr(&keys))
@@ -239,6 +280,7 @@ sluice_status s3_flush(sinks3 *s, sluice_position *committed, sluice_error *err)
     sb_free(&key);
     if (st != SLUICE_OK)
         return st; /* the core reopens the sink, which removes this roll's objects */
+    uint32_t kept = 0;
     for (uint32_t i = 0; i < s->ntables; i++) {
         cdc_table *ct = &s->tables[i];
         size_t rest = ct->data.len - ct->committed_len;
@@ -248,7 +290,15 @@ sluice_status s3_flush(sinks3 *s, sluice_position *committed, sluice_error *err)
         ct->rows -= ct->committed_rows;
         ct->committed_len = 0;
         ct->committed_rows = 0;
+        if (ct->closed && !rest) { /* an older layout, all written */
+            free(ct->schema);
+            free(ct->name);
+            sb_free(&ct->data);
+            continue;
+        }
+        s->tables[kept++] = *ct;
     }
+    s->ntables = kept;
     s->checkpoint = s->last_commit;
     s->pending_since_us = 0;
     s->host->count(s->ctx, "change_files", files);

@@ -71,13 +71,23 @@ static sluice_status remove_pending(sinks3 *s, json_t *pending, const sluice_pos
 {
     size_t i;
     json_t *k;
+    sbuf keys = {0};
     json_array_foreach(pending, i, k)
     {
-        if (!json_is_string(k))
-            return bad_checkpoint(s, "An entry of \"pending\" is not a string.", err);
-        sluice_status st = s3_delete(s, json_string_value(k), err);
-        if (st != SLUICE_OK)
-            return st;
+        if (!json_is_string(k) || strchr(json_string_value(k), '\n')) {
+            sb_free(&keys);
+            return bad_checkpoint(s, "An entry of \"pending\" is not an object key.", err);
+        }
+        sb_printf(&keys, "%s\n", json_string_value(k));
+    }
+    if (!sb_cstr(&keys))
+        return s3_oom(s, err);
+    sluice_status st = s3_delete_keys(s, keys.data, err);
+    sb_free(&keys);
+    if (st != SLUICE_OK)
+        return st;
+    json_array_foreach(pending, i, k)
+    {
         s->host->log(s->ctx, SLUICE_LOG_INFO,
                      "removed object \"%s\" of an unfinished change roll; its changes are "
                      "written again",

@@ -15,6 +15,7 @@ typedef struct prep_state {
     int delete_all;
     uint32_t max_number;
     uint64_t deleted;
+    sbuf doomed; /* keys to delete, one a line */
 } prep_state;
 
 static sluice_status prep_key(sinks3 *s, const char *key, void *arg, sluice_error *err)
@@ -22,7 +23,8 @@ static sluice_status prep_key(sinks3 *s, const char *key, void *arg, sluice_erro
     prep_state *p = arg;
     if (p->delete_all) {
         p->deleted++;
-        return s3_delete(s, key, err);
+        sb_printf(&p->doomed, "%s\n", key);
+        return p->doomed.failed ? s3_oom(s, err) : SLUICE_OK;
     }
     const char *name = key + p->prefix.len;
     unsigned n;
@@ -41,6 +43,8 @@ sluice_status s3_prepare_table(sinks3 *s, const sluice_table *t, sluice_prep_mod
     /* DROP_AND_CREATE and TRUNCATE_BEFORE_LOAD empty the table's folder (LOAD and change
        files: a new load starts a new history); DO_NOTHING keeps it and numbers on. */
     sluice_status st = s3_list(s, p.prefix.data, prep_key, &p, err);
+    if (st == SLUICE_OK && p.deleted)
+        st = sb_cstr(&p.doomed) ? s3_delete_keys(s, p.doomed.data, err) : s3_oom(s, err);
     if (st == SLUICE_OK) {
         s3_load_numbers_reset(p.prefix.data, p.max_number);
         if (p.deleted)
@@ -48,6 +52,7 @@ sluice_status s3_prepare_table(sinks3 *s, const sluice_table *t, sluice_prep_mod
                          (unsigned long long)p.deleted, p.prefix.data);
     }
     sb_free(&p.prefix);
+    sb_free(&p.doomed);
     return st;
 }
 

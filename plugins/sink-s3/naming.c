@@ -89,7 +89,8 @@ static void put_date_folders(const sinks3 *s, const struct tm *tm, sbuf *out)
 }
 
 void s3_cdc_key(const sinks3 *s, const cdc_table *ct, int64_t commit_us,
-                const sluice_position *from, const sluice_position *to, sbuf *out)
+                const sluice_position *from, const sluice_position *to, uint32_t segment,
+                sbuf *out)
 {
     if (*s->folder) {
         sb_puts(out, s->folder);
@@ -109,6 +110,8 @@ void s3_cdc_key(const sinks3 *s, const cdc_table *ct, int64_t commit_us,
     position_hash(from, f);
     position_hash(to, t);
     sb_printf(out, "%s%04" PRId64 "-%s-%s", stamp, (commit_us % 1000000) / 100, f, t);
+    if (segment) /* zero-padded: names sort in layout order */
+        sb_printf(out, "-%03u", segment);
     put_extension(s, out);
 }
 

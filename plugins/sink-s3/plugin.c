@@ -331,22 +331,47 @@ static sluice_status s3_open(const sluice_host *host, sluice_context *ctx, const
     return SLUICE_OK;
 }
 
+/* Aborts the unfinished multipart uploads of an earlier run: those under bucketFolder/.
+   Without a bucketFolder the sink cannot tell its uploads from others', so it leaves them.
+   A server that cannot list or abort them costs storage, not data: logged, not fatal. */
+static sluice_status abort_old_uploads(sinks3 *s, sluice_error *err)
+{
+    if (!*s->folder) {
+        s->host->log(s->ctx, SLUICE_LOG_INFO,
+                     "no bucketFolder: unfinished multipart uploads of earlier runs are not "
+                     "aborted, since other writers' uploads in the bucket look the same");
+        return SLUICE_OK;
+    }
+    sbuf prefix = {0};
+    sb_printf(&prefix, "%s/", s->folder);
+    if (!sb_cstr(&prefix))
+        return s3_oom(s, err);
+    uint32_t aborted = 0;
+    sluice_error mine = *err;
+    sluice_status st = s3_mpu_abort_all(s, prefix.data, &aborted, &mine);
+    if (aborted)
+        s->host->log(s->ctx, SLUICE_LOG_INFO, "aborted %u unfinished multipart uploads under \"%s\"",
+                     aborted, prefix.data);
+    if (st == SLUICE_FATAL) {
+        s->host->log(s->ctx, SLUICE_LOG_WARNING,
+                     "unfinished multipart uploads under \"%s\" were not cleaned up: %s (%s)",
+                     prefix.data, mine.message, mine.detail);
+        st = SLUICE_OK;
+    } else if (st != SLUICE_OK) {
+        *err = mine;
+    }
+    sb_free(&prefix);
+    return st;
+}
+
 static sluice_status s3_get_checkpoint(void *instance, sluice_position *committed,
                                        sluice_error *err)
 {
     sinks3 *s = instance;
     /* the main instance, before any lane starts: clean up after an earlier run */
     sluice_status st = s3_checkpoint_read(s, committed, err);
-    uint32_t aborted = 0;
-    sbuf prefix = {0};
-    if (*s->folder)
-        sb_printf(&prefix, "%s/", s->folder);
     if (st == SLUICE_OK)
-        st = sb_cstr(&prefix) ? s3_mpu_abort_all(s, prefix.data, &aborted, err) : s3_oom(s, err);
-    sb_free(&prefix);
-    if (aborted)
-        s->host->log(s->ctx, SLUICE_LOG_INFO,
-                     "aborted %u unfinished multipart uploads under \"%s/\"", aborted, s->folder);
+        st = abort_old_uploads(s, err);
     if (st == SLUICE_OK)
         s->checkpoint = *committed;
     return st;

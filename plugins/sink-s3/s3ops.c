@@ -42,6 +42,74 @@ sluice_status s3_delete(sinks3 *s, const char *key, sluice_error *err)
     return st;
 }
 
+static void xml_escape(sbuf *out, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (p[i]) {
+        case '&': sb_puts(out, "&amp;"); break;
+        case '<': sb_puts(out, "&lt;"); break;
+        case '>': sb_puts(out, "&gt;"); break;
+        case '"': sb_puts(out, "&quot;"); break;
+        case '\'': sb_puts(out, "&apos;"); break;
+        default: sb_putc(out, p[i]);
+        }
+    }
+}
+
+/* One DeleteObjects request (S3 requires its Content-MD5, which s3_call sends) for up
+   to 1000 keys; Quiet: the answer lists only the keys that failed. */
+static sluice_status delete_batch(sinks3 *s, const sbuf *xml, sluice_error *err)
+{
+    s3_request q = {.method = "POST", .query = "delete=", .body = xml->data,
+                    .body_len = xml->len, .content_type = "application/xml"};
+    s3_response r = {0};
+    sbuf key = {0}, code = {0};
+    sluice_status st = s3_call(&s->s3, &q, &r, 0, "could not delete objects", err);
+    const char *at = st == SLUICE_OK && sb_cstr(&r.body) ? strstr(r.body.data, "<Error>") : NULL;
+    if (at) {
+        const char *k = at, *c = at;
+        s3_xml_text(r.body.data, "Key", &key, &k);
+        s3_xml_text(r.body.data, "Code", &code, &c);
+        st = s->host->error(err, SLUICE_FATAL, "could not delete object \"%s\": %s",
+                            key.len ? key.data : "?", code.len ? code.data : "error");
+        s->host->error_detail(err, "DeleteObjects at endpoint \"%s\", bucket \"%s\".",
+                              s->s3.endpoint, s->s3.bucket);
+    }
+    sb_free(&r.body);
+    sb_free(&key);
+    sb_free(&code);
+    return st;
+}
+
+sluice_status s3_delete_keys(sinks3 *s, const char *keys, sluice_error *err)
+{
+    sbuf xml = {0};
+    sluice_status st = SLUICE_OK;
+    uint32_t n = 0;
+    for (const char *p = keys; st == SLUICE_OK;) {
+        size_t len = strcspn(p, "\n");
+        if (len) {
+            if (!n)
+                sb_puts(&xml, "<Delete><Quiet>true</Quiet>");
+            sb_puts(&xml, "<Object><Key>");
+            xml_escape(&xml, p, len);
+            sb_puts(&xml, "</Key></Object>");
+            n++;
+        }
+        p += len + (p[len] == '\n');
+        if (n && (n == 1000 || !*p)) {
+            sb_puts(&xml, "</Delete>");
+            st = sb_cstr(&xml) ? delete_batch(s, &xml, err) : s3_oom(s, err);
+            sb_reset(&xml);
+            n = 0;
+        }
+        if (!*p)
+            break;
+    }
+    sb_free(&xml);
+    return st;
+}
+
 /* "name=value&..." of the ListObjectsV2 query, sorted by name as SigV4 needs. */
 static void list_query(sbuf *q, const char *prefix, const char *token)
 {
@@ -126,7 +194,7 @@ static void upload_query(sbuf *q, uint32_t part, const char *id)
     s3_uri_encode(q, id, strlen(id), 0);
 }
 
-sluice_status s3_mpu_part(sinks3 *s, const char *key, const char *id, uint32_t part,
+sluice_status s3_mpu_part(sinks3 *s, s3_client *c, const char *key, const char *id, uint32_t part,
                           const void *data, size_t len, char *etag, size_t etagsize,
                           sluice_error *err)
 {
@@ -137,7 +205,7 @@ sluice_status s3_mpu_part(sinks3 *s, const char *key, const char *id, uint32_t p
     s3_request q = {.method = "PUT", .key = key, .query = query.data, .body = data,
                     .body_len = len};
     s3_response r = {0};
-    sluice_status st = s3_call(&s->s3, &q, &r, 0, "could not upload a part", err);
+    sluice_status st = s3_call(c, &q, &r, 0, "could not upload a part", err);
     if (st == SLUICE_OK) {
         snprintf(etag, etagsize, "%s", r.etag);
         s->host->count(s->ctx, "bytes_uploaded", len);

@@ -13,6 +13,7 @@
 #ifndef SINK_S3_H
 #define SINK_S3_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <zlib.h>
 
@@ -72,9 +73,27 @@ extern const s3_format s3_format_jsonl;
 
 /* ---- an object being written ---- */
 
+/* A part on its way on a thread of its own (upload.c), so the next part is formatted
+   while this one is hashed and sent; its own curl handle, the client's settings. */
+typedef struct s3_part_job {
+    struct sinks3 *s;
+    struct s3_upload *u;
+    s3_client client;    /* shares the strings of s->s3; only curl is its own */
+    sbuf buf;            /* the part's bytes */
+    uint32_t number;
+    char etag[128];
+    sluice_status st;
+    sluice_error err;
+    int running;         /* buf is being sent: part_wait collects the answer */
+    int threaded;        /* on `thread` (else it was sent inline) */
+    int retry;           /* buf failed to go: send it again first */
+    pthread_t thread;
+} s3_part_job;
+
 typedef struct s3_upload {
     char *key;
     sbuf pending;        /* encoded bytes not yet sent */
+    s3_part_job job;     /* the part in flight */
     z_stream z;
     int gzip, z_open, z_done;
     char upload_id[256]; /* multipart, once started */
@@ -93,6 +112,7 @@ typedef struct cdc_table {
     uint64_t committed_rows, rows;
     int64_t first_commit_us;  /* commit time of the first committed row since the last file */
     int dirty;                /* touched by the open transaction */
+    int closed;               /* an older column layout of its table: takes no more rows */
 } cdc_table;
 
 typedef struct sinks3 {
@@ -137,13 +157,16 @@ sluice_status s3_put(sinks3 *s, const char *key, const void *data, size_t len,
 /* *found = 0 on 404. The body goes to out. */
 sluice_status s3_get(sinks3 *s, const char *key, sbuf *out, int *found, sluice_error *err);
 sluice_status s3_delete(sinks3 *s, const char *key, sluice_error *err);
+/* Deletes the keys of a newline-separated list with DeleteObjects, 1000 a request. */
+sluice_status s3_delete_keys(sinks3 *s, const char *keys, sluice_error *err);
 /* Calls fn for every key under prefix; fn returns non-zero to stop with its status. */
 typedef sluice_status (*s3_key_fn)(sinks3 *s, const char *key, void *arg, sluice_error *err);
 sluice_status s3_list(sinks3 *s, const char *prefix, s3_key_fn fn, void *arg, sluice_error *err);
 sluice_status s3_check_bucket(sinks3 *s, sluice_error *err);
 sluice_status s3_mpu_create(sinks3 *s, const char *key, const char *content_type, char *id,
                             size_t idsize, sluice_error *err);
-sluice_status s3_mpu_part(sinks3 *s, const char *key, const char *id, uint32_t part,
+/* c: s->s3, or a part job's own client on its thread */
+sluice_status s3_mpu_part(sinks3 *s, s3_client *c, const char *key, const char *id, uint32_t part,
                           const void *data, size_t len, char *etag, size_t etagsize,
                           sluice_error *err);
 sluice_status s3_mpu_complete(sinks3 *s, const char *key, const char *id, const char *etags,
@@ -162,8 +185,10 @@ void s3_upload_discard(sinks3 *s, s3_upload *u); /* aborts a started multipart u
 /* naming.c */
 void s3_table_prefix(const sinks3 *s, const sluice_table *t, sbuf *out);
 void s3_load_key(const sinks3 *s, const sluice_table *t, uint32_t number, sbuf *out);
+/* segment: 0, or 1, 2, ... for the files of one table's column layouts in one roll */
 void s3_cdc_key(const sinks3 *s, const cdc_table *ct, int64_t commit_us,
-                const sluice_position *from, const sluice_position *to, sbuf *out);
+                const sluice_position *from, const sluice_position *to, uint32_t segment,
+                sbuf *out);
 /* LOAD file numbers: one counter per table folder for every instance of the process. */
 void s3_load_numbers_reset(const char *table_prefix, uint32_t after);
 uint32_t s3_load_number_next(const char *table_prefix);

@@ -1,8 +1,9 @@
 /*
  * An object being written: bytes go through gzip when asked, collect in
  * memory, and leave in parts of part_size once the object outgrows one part
- * (multipart upload); a small object is one PutObject. Memory stays about one
- * part whatever the object's size.
+ * (multipart upload); a small object is one PutObject. A full part is hashed and
+ * sent on a thread of its own while the next one fills, so memory stays about two
+ * parts whatever the object's size.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,31 +33,96 @@ static const char *content_type(const sinks3 *s)
     return s->gzip ? "application/gzip" : s->fmt->content_type;
 }
 
-/* Sends full parts while pending holds more than one; `last` sends the rest too. */
+static void *part_thread(void *arg)
+{
+    s3_part_job *j = arg;
+    j->st = s3_mpu_part(j->s, &j->client, j->u->key, j->u->upload_id, j->number, j->buf.data,
+                        j->buf.len, j->etag, sizeof j->etag, &j->err);
+    return NULL;
+}
+
+/* Sends the job's part on a thread (here when no thread can start). */
+static void part_launch(s3_upload *u)
+{
+    s3_part_job *j = &u->job;
+    j->retry = 0;
+    j->threaded = pthread_create(&j->thread, NULL, part_thread, j) == 0;
+    if (!j->threaded)
+        part_thread(j);
+    j->running = 1;
+}
+
+/* Waits for the part in flight and records its ETag. On failure its error becomes err
+   and the part is kept: the next send_parts (a retried finish) sends it again. */
+static sluice_status part_wait(sinks3 *s, s3_upload *u, sluice_error *err)
+{
+    s3_part_job *j = &u->job;
+    if (!j->running)
+        return SLUICE_OK;
+    if (j->threaded)
+        pthread_join(j->thread, NULL);
+    j->running = j->threaded = 0;
+    if (j->st != SLUICE_OK) {
+        j->retry = 1;
+        *err = j->err;
+        return j->st;
+    }
+    u->nparts++;
+    sb_printf(&u->etags, "%s\n", j->etag);
+    return u->etags.failed ? s3_oom(s, err) : SLUICE_OK;
+}
+
+/* Starts sending pending[0..n) as the next part; pending keeps the rest. The buffers
+   are swapped, so only the rest (less than one write) is copied. */
+static sluice_status part_start(sinks3 *s, s3_upload *u, size_t n, sluice_error *err)
+{
+    s3_part_job *j = &u->job;
+    if (!j->client.curl) {
+        j->client = s->s3;
+        j->client.curl = curl_easy_init();
+        if (!j->client.curl)
+            return s3_oom(s, err);
+    }
+    sbuf part = u->pending;
+    u->pending = j->buf;
+    sb_reset(&u->pending);
+    sb_put(&u->pending, part.data + n, part.len - n);
+    if (u->pending.failed) {
+        j->buf = part;
+        return s3_oom(s, err);
+    }
+    part.len = n;
+    j->buf = part;
+    j->s = s;
+    j->u = u;
+    j->number = u->nparts + 1;
+    j->err = *err;
+    part_launch(u);
+    return SLUICE_OK;
+}
+
+/* Sends full parts while pending holds more than one; `last` sends the rest too and
+   waits for it. At most one part is in flight besides the one being filled. */
 static sluice_status send_parts(sinks3 *s, s3_upload *u, int last, sluice_error *err)
 {
     size_t part = (size_t)s->cfg.part_size;
-    size_t off = 0;
     sluice_status st = SLUICE_OK;
-    while (st == SLUICE_OK && (u->pending.len - off > part || (last && u->pending.len > off))) {
-        size_t n = u->pending.len - off > part ? part : u->pending.len - off;
+    if (u->job.retry) { /* a part that failed: again, before any later one */
+        part_launch(u);
+        st = part_wait(s, u, err);
+    }
+    while (st == SLUICE_OK && (u->pending.len > part || (last && u->pending.len))) {
+        size_t n = u->pending.len > part ? part : u->pending.len;
         if (!u->upload_id[0])
             st = s3_mpu_create(s, u->key, content_type(s), u->upload_id, sizeof u->upload_id,
                                err);
-        char etag[128];
         if (st == SLUICE_OK)
-            st = s3_mpu_part(s, u->key, u->upload_id, u->nparts + 1, u->pending.data + off, n,
-                             etag, sizeof etag, err);
-        if (st == SLUICE_OK) {
-            u->nparts++;
-            sb_printf(&u->etags, "%s\n", etag);
-            off += n;
-        }
+            st = part_wait(s, u, err);
+        if (st == SLUICE_OK)
+            st = part_start(s, u, n, err);
     }
-    if (off) {
-        memmove(u->pending.data, u->pending.data + off, u->pending.len - off);
-        u->pending.len -= off;
-    }
+    if (st == SLUICE_OK && last)
+        st = part_wait(s, u, err);
     return st;
 }
 
@@ -95,6 +161,11 @@ sluice_status s3_upload_write(sinks3 *s, s3_upload *u, const void *data, size_t 
 
 static void upload_free(s3_upload *u)
 {
+    if (u->job.running && u->job.threaded)
+        pthread_join(u->job.thread, NULL);
+    if (u->job.client.curl)
+        curl_easy_cleanup(u->job.client.curl); /* the rest of the client is s->s3's */
+    sb_free(&u->job.buf);
     if (u->z_open)
         deflateEnd(&u->z);
     free(u->key);
@@ -131,6 +202,9 @@ sluice_status s3_upload_finish(sinks3 *s, s3_upload *u, sluice_error *err)
 
 void s3_upload_discard(sinks3 *s, s3_upload *u)
 {
+    if (u->job.running && u->job.threaded) /* its answer no longer matters */
+        pthread_join(u->job.thread, NULL);
+    u->job.running = 0;
     if (u->upload_id[0] && u->key) {
         sluice_error err;
         memset(&err, 0, sizeof err);

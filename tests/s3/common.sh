@@ -42,3 +42,22 @@ check_bucket() {
   "$EXPECT" "$@" > want.out || fail "generator-expect $*"
   diff got.out want.out > diff.out || { head -20 diff.out >&2; fail "bucket $BUCKET differs from the model"; }
 }
+
+# start_upload ENDPOINT BUCKET KEY: an unfinished multipart upload of KEY with one part;
+# prints its UploadId
+start_upload() {
+  local url="$1/$2/$3" empty=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+  local id part_sha
+  id=$(curl -sf -X POST --aws-sigv4 "aws:amz:us-east-1:s3" -u S3RVER:S3RVER \
+         -H "x-amz-content-sha256: $empty" "$url?uploads=" |
+       sed -n 's:.*<UploadId>\([^<]*\)</UploadId>.*:\1:p')
+  [ -n "$id" ] || fail "could not start a multipart upload of $3"
+  printf 'part one of %s\n' "$3" > part.bin
+  part_sha=$(sha256sum part.bin | cut -d' ' -f1)
+  curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" -u S3RVER:S3RVER \
+       -H "x-amz-content-sha256: $part_sha" --data-binary @part.bin \
+       "$url?partNumber=1&uploadId=$id" > /dev/null || fail "could not upload a part of $3"
+  echo "$id"
+}
+# upload_there BUCKET ID: s3rver still holds the unfinished upload ID
+upload_there() { [ -f "$S3_DATA/$1/._S3rver_uploads/$2/key" ]; }

@@ -16,7 +16,12 @@ CSV written with addColumnName (--header: each file's first line, which must
 begin with Op in change files and, with --load-op, in LOAD files),
 includeOpForFullLoad (--load-op: LOAD rows begin with I) or timestampColumnName
 (--ts: the field after Op is yyyy-MM-dd HH:mm:ss.SSSSSS) is checked for those
-and read without them."""
+and read without them. With --header, rows are matched by column name: a
+table's files may have different column layouts (a column added or dropped
+mid-stream; every row of a file must have its header's fields), and the table is
+printed in the layout of its last file, a column a row never had as NULL. The
+files of one table in one roll (one per layout, names ending -001, -002, ...)
+are read in that order."""
 import gzip
 import hashlib
 import json
@@ -95,8 +100,9 @@ def parse_csv(text):
         i += 1
     return rows
 
-def strip_extras(rows, key, is_load):
-    """Checks and removes the header line, the LOAD files' Op and the timestamp."""
+def strip_extras(rows, key, is_load, columns_of, table):
+    """Checks and removes the header line, the LOAD files' Op and the timestamp;
+    with a header, records the file's column names as the table's layout."""
     with_op = not is_load or load_op
     if has_header:
         if not rows:
@@ -104,6 +110,11 @@ def strip_extras(rows, key, is_load):
         head = rows.pop(0)
         if with_op and head[0] != "Op":
             fail("%s: header %r does not begin with Op" % (key, head))
+        names = head[(1 if with_op else 0) + (1 if has_ts else 0):]
+        columns_of[table] = names
+        for row in rows:
+            if len(row) != len(head):
+                fail("%s: row %r has not the %d fields of header %r" % (key, row, len(head), head))
     out = []
     for row in rows:
         if is_load and load_op:
@@ -120,7 +131,7 @@ def strip_extras(rows, key, is_load):
 
 def parse(text, columns_of, table, key, is_load):
     if fmt == "csv":
-        return strip_extras(parse_csv(text), key, is_load)
+        return strip_extras(parse_csv(text), key, is_load, columns_of, table)
     rows = []
     for line in text.splitlines():
         obj = json.loads(line)
@@ -143,7 +154,7 @@ if ck_keys:
     end = hashlib.sha256(bytes.fromhex(ck["position"])).hexdigest()[:16]
 
 tables, loads, changes = {}, {}, {}
-cdc_re = re.compile(r"(\d{8}-\d{10})-([0-9a-f]{16})-([0-9a-f]{16})\.")
+cdc_re = re.compile(r"(\d{8}-\d{10})-([0-9a-f]{16})-([0-9a-f]{16})(?:-(\d{3}))?\.")
 for key in list_keys(folder + "/"):
     rel = key[len(folder) + 1:]
     if rel.startswith("_sluice/"):
@@ -157,7 +168,7 @@ for key in list_keys(folder + "/"):
     m = cdc_re.match(base)
     if not m:
         fail("unexpected object %s" % key)
-    changes.setdefault((m.group(2), m.group(3)), []).append((name, key))
+    changes.setdefault((m.group(2), m.group(3)), []).append((name, int(m.group(4) or 0), key))
 
 # the rolls chain from the first "from" to the checkpoint, each range once
 starts = {f for f, _ in changes}
@@ -184,19 +195,32 @@ if changes:
         fail("the last roll ends at %s, the checkpoint is at %s" % (cur, end))
 
 columns_of = {}
+
+def named(vals, name):
+    """With --header a row is a dict by column name, else the list as it is."""
+    if not has_header or fmt != "csv":
+        return vals
+    return dict(zip(columns_of[name], vals))
+
 for name, keys in loads.items():
     t = tables.setdefault(name, {})
     for key in sorted(keys):
         for row in parse(read(key), columns_of, name, key, True):
             if int(row[0]) in t:
                 fail("%s: id %s loaded twice" % (key, row[0]))
-            t[int(row[0])] = row
+            t[int(row[0])] = named(row, name)
 for rng in order:
-    for name, key in sorted(changes[rng]):
+    segments = {}
+    for name, seg, key in sorted(changes[rng]):
+        segments.setdefault(name, []).append(seg)
+    for name, segs in segments.items():
+        if segs != [0] and segs != list(range(1, len(segs) + 1)):
+            fail("%s: files of one roll numbered %s, not 1, 2, ..." % (name, segs))
+    for name, seg, key in sorted(changes[rng]):
         t = tables.setdefault(name, {})
         for row in parse(read(key), columns_of, name, key, False):
-            op, vals = row[0], row[1:]
-            rid = int(vals[0])
+            op, vals = row[0], named(row[1:], name)
+            rid = int(vals["id"] if isinstance(vals, dict) else vals[0])
             if op == "I":
                 if rid in t:
                     fail("%s: insert of id %d twice" % (key, rid))
@@ -205,7 +229,10 @@ for rng in order:
                 old = t.get(rid)
                 if old is None:
                     fail("%s: update of missing id %d" % (key, rid))
-                t[rid] = [o if v is UNCHANGED else v for v, o in zip(vals, old)]
+                if isinstance(vals, dict):
+                    t[rid] = {c: old.get(c) if v is UNCHANGED else v for c, v in vals.items()}
+                else:
+                    t[rid] = [o if v is UNCHANGED else v for v, o in zip(vals, old)]
             elif op == "D":
                 if rid not in t:
                     fail("%s: delete of missing id %d" % (key, rid))
@@ -220,4 +247,7 @@ def esc(v):
 
 for name in sorted(tables):
     for rid in sorted(tables[name]):
-        print(name + "\t" + "\t".join(esc(v) for v in tables[name][rid]))
+        row = tables[name][rid]
+        if isinstance(row, dict):  # in the table's last layout
+            row = [row.get(c) for c in columns_of[name]]
+        print(name + "\t" + "\t".join(esc(v) for v in row))
