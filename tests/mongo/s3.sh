@@ -26,10 +26,7 @@ return {
   settings = { StatusIntervalMs = 100 },
 }
 LUA
-"$SLUICE" run p1.lua > run.log 2>&1 &
-BG_PIDS+=($!)
-SL=$!
-wait_for 60 in_phase p1 cdc || fail "no CDC phase: $(tail -5 run.log)"
+start_cdc p1
 
 mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": {"$numberLong": "4"}}, "fullDocument": {"_id": {"$numberLong": "4"}, "name": "pad", "n": {"$numberInt": "7"}}}'
 mock_event '{"operationType": "update", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": {"$numberLong": "2"}}, "updateDescription": {"updatedFields": {"name": "INK"}, "removedFields": []}, "fullDocument": {"_id": {"$numberLong": "2"}, "name": "INK", "oid": {"$oid": "5f1e2d3c4b5a697887960502"}}}'
@@ -77,5 +74,5 @@ PY
 want='1,"{""_id"":1,""name"":""pen"",""price"":{""$numberDecimal"":""12345678901234567890.0123456789""},""big"":9223372036854775807,""at"":{""$date"":""2023-11-14T22:13:20.123Z""},""bin"":{""$binary"":{""base64"":""AAH+/2E="",""subType"":""00""}},""tags"":[""a"",""b,c""],""note"":""say \""hi\""\tthen go""}"'
 printf '%s\n' "$load" | grep -qxF "$want" || fail "LOAD objects lack the first document exactly: $load"
 pass "LOAD objects: Decimal128, int64, date with ms, binary, arrays, quotes and tabs exact in DMS CSV"
-kill -TERM "$SL"; wait "$SL" 2>/dev/null || true
+stop_sluice
 finish

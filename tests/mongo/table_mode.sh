@@ -16,10 +16,7 @@ mock_start '{"setName": "rs0", "dbs": {"shop": {"people": [
    "age": {"$numberLong": "9007199254740993"}, "v": "one", "born": null}]}}}'
 
 write_pipeline p1.lua full-load-and-cdc "" 'nestingLevel = "one"'
-"$SLUICE" run p1.lua > run.log 2>&1 &
-BG_PIDS+=($!)
-SL=$!
-wait_for 60 in_phase p1 cdc || fail "no CDC phase: $(tail -5 run.log)"
+start_cdc p1
 
 types=$(tgt -c "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'shop.people'::regclass AND attnum > 0 AND NOT attisdropped")
 [ "$types" = "_id character(24), name text, age bigint, addr jsonb, tags jsonb, born timestamp with time zone, score numeric, v jsonb, lo text, bin bytea" ] \
@@ -47,7 +44,7 @@ types=$(tgt -c "SELECT string_agg(attname || ' ' || format_type(atttypid, atttyp
 grep -q 'collection "shop.people" has 2 new fields ("nick", ...): table "shop.people" has 12 columns now' run.log \
   || fail "no log line for the new fields: $(grep -i field run.log)"
 pass "CDC: a document with new fields adds typed columns at the target (earlier rows NULL); a removed field becomes NULL"
-kill -TERM "$SL"; wait "$SL" 2>/dev/null || true
+stop_sluice
 
 # full load: a field outside the sample of docsToInvestigate documents stops the table
 kill -9 "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null || true
