@@ -1,10 +1,8 @@
 /*
  * discover: every database but admin, local and config is a schema; its
- * collections (not views, not system.*) are tables of two columns, _id (the
- * key) and doc (jsonb). The type of _id comes from a sample of sample_size
- * documents: one BSON type (int and long together are long), or "mixed"
- * (jsonb) when they differ; an empty collection gets "string" (text), which
- * holds any ObjectId, number or string key later inserted.
+ * collections (not views, not system.*) are tables whose columns come from a
+ * sample of their documents (shape.c). A collection created while streaming
+ * is added to the same catalog when its first change arrives.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,67 +18,43 @@ static int selected(mgsrc *s, const char *db, const char *coll)
                                    (sluice_str){coll, strlen(coll)});
 }
 
-static const char *merge_type(const char *seen, const char *now)
+static int user_database(const char *db)
 {
-    if (!seen || strcmp(seen, now) == 0)
-        return now;
-    int ints = (strcmp(seen, "int") == 0 || strcmp(seen, "long") == 0) &&
-               (strcmp(now, "int") == 0 || strcmp(now, "long") == 0);
-    return ints ? "long" : "mixed";
+    return strcmp(db, "admin") != 0 && strcmp(db, "local") != 0 && strcmp(db, "config") != 0;
 }
 
-static sluice_status id_type(mgsrc *s, mongoc_collection_t *c, const char *db,
-                             const char **type, sluice_error *err)
-{
-    bson_t *opts = BCON_NEW("projection", "{", "_id", BCON_INT32(1), "}", "limit",
-                            BCON_INT64(s->cfg.sample_size));
-    bson_t filter = BSON_INITIALIZER;
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, opts, NULL);
-    bson_destroy(opts);
-    const bson_t *doc;
-    const char *seen = NULL;
-    bson_iter_t it;
-    while (mongoc_cursor_next(cur, &doc))
-        if (bson_iter_init_find(&it, doc, "_id"))
-            seen = merge_type(seen, mg_type_name(bson_iter_type(&it)));
-    bson_error_t e;
-    sluice_status st = SLUICE_OK;
-    if (mongoc_cursor_error(cur, &e))
-        st = mg_fail(s, err, &e, "could not read collection \"%s.%s\"", db,
-                     mongoc_collection_get_name(c));
-    mongoc_cursor_destroy(cur);
-    *type = seen ? seen : "string";
-    return st;
-}
-
+/* Samples db.name (and, for a collection created while streaming, the document
+   of its first change too) and adds its table; *out is the new entry. */
 static sluice_status add_collection(mgsrc *s, sluice_catalog *catalog, const char *db,
-                                    const char *name, sluice_error *err)
+                                    const char *name, const bson_t *also, mg_coll **out,
+                                    sluice_error *err)
 {
     mongoc_collection_t *c = mongoc_client_get_collection(s->client, db, name);
-    const char *type;
-    sluice_status st = id_type(s, c, db, &type, err);
+    mg_fields f = {0};
+    sluice_status st = mg_sample(s, c, db, &f, err);
+    if (st == SLUICE_OK && also && mg_fields_add_document(&f, also) != 0)
+        st = mg_oom(s, err);
     bson_error_t e;
     int64_t rows = st == SLUICE_OK ? mongoc_collection_estimated_document_count(c, NULL, NULL,
                                                                                  NULL, &e)
                                    : 0;
     mongoc_collection_destroy(c);
-    if (st != SLUICE_OK)
+    mg_coll *slot = st == SLUICE_OK ? realloc(s->colls, (s->ncolls + 1) * sizeof *s->colls)
+                                    : NULL;
+    if (st == SLUICE_OK && !slot)
+        st = mg_oom(s, err);
+    if (st != SLUICE_OK) {
+        mg_fields_free(&f);
         return st;
-    mg_coll *slot = realloc(s->colls, (s->ncolls + 1) * sizeof *s->colls);
-    if (!slot)
-        return mg_oom(s, err);
+    }
     s->colls = slot;
     mg_coll *mc = &s->colls[s->ncolls];
+    memset(mc, 0, sizeof *mc);
     mc->db = strdup(db);
     mc->name = strdup(name);
-    sluice_table *t = s->host->table_add(catalog, (sluice_str){db, strlen(db)},
-                                         (sluice_str){name, strlen(name)}, 2);
-    if (!mc->db || !mc->name || !t ||
-        s->host->column_set(t, 0, (sluice_str){"_id", 3}, (sluice_str){type, strlen(type)},
-                            mg_canonical_type(type),
-                            SLUICE_COLUMN_KEY | SLUICE_COLUMN_REPLICA_IDENTITY) != 0 ||
-        s->host->column_set(t, 1, (sluice_str){"doc", 3}, (sluice_str){"object", 6},
-                            SLUICE_TYPE_JSON, 0) != 0) {
+    sluice_table *t = mc->db && mc->name ? mg_table_make(s, catalog, db, name, &f) : NULL;
+    mg_fields_free(&f);
+    if (!t) {
         free(mc->db);
         free(mc->name);
         return s->host->error(err, SLUICE_FATAL, "could not add table \"%s.%s\"", db, name);
@@ -89,6 +63,8 @@ static sluice_status add_collection(mgsrc *s, sluice_catalog *catalog, const cha
     t->estimated_rows = rows > 0 ? (uint64_t)rows : 0;
     mc->table = t;
     s->ncolls++;
+    if (out)
+        *out = mc;
     return SLUICE_OK;
 }
 
@@ -107,7 +83,7 @@ static sluice_status add_database(mgsrc *s, sluice_catalog *catalog, const char 
     sluice_status st = SLUICE_OK;
     for (char **n = names; *n && st == SLUICE_OK; n++)
         if (strncmp(*n, "system.", 7) != 0 && selected(s, db, *n))
-            st = add_collection(s, catalog, db, *n, err);
+            st = add_collection(s, catalog, db, *n, NULL, NULL, err);
     bson_strfreev(names);
     return st;
 }
@@ -115,13 +91,14 @@ static sluice_status add_database(mgsrc *s, sluice_catalog *catalog, const char 
 sluice_status mg_discover(void *instance, sluice_catalog *catalog, sluice_error *err)
 {
     mgsrc *s = instance;
+    s->catalog = catalog; /* new tables and table versions while streaming */
     bson_error_t e;
     char **dbs = mongoc_client_get_database_names_with_opts(s->client, NULL, &e);
     if (!dbs)
         return mg_fail(s, err, &e, "could not list the databases of server \"%s\"", s->server);
     sluice_status st = SLUICE_OK;
     for (char **d = dbs; *d && st == SLUICE_OK; d++)
-        if (strcmp(*d, "admin") != 0 && strcmp(*d, "local") != 0 && strcmp(*d, "config") != 0)
+        if (user_database(*d))
             st = add_database(s, catalog, *d, err);
     bson_strfreev(dbs);
     return st;
@@ -143,4 +120,31 @@ mg_coll *mg_coll_find(mgsrc *s, const char *db, uint32_t dblen, const char *name
             return &s->colls[i];
     }
     return NULL;
+}
+
+sluice_status mg_coll_created(mgsrc *s, const mg_event *ev, mg_coll **out, sluice_error *err)
+{
+    *out = NULL;
+    char db[256], name[256];
+    snprintf(db, sizeof db, "%.*s", (int)ev->db.len, ev->db.ptr);
+    snprintf(name, sizeof name, "%.*s", (int)ev->coll.len, ev->coll.ptr);
+    if (!s->catalog || !user_database(db) || strncmp(name, "system.", 7) == 0 ||
+        !selected(s, db, name))
+        return SLUICE_OK;
+    /* the event's document (or key) types the columns when the sample finds
+       nothing: the collection may be gone again, or hold other documents now */
+    bson_t key = BSON_INITIALIZER;
+    if (!ev->has_full && ev->has_key)
+        bson_append_iter(&key, "_id", 3, &ev->key);
+    sluice_status st = add_collection(s, s->catalog, db, name, ev->has_full ? &ev->full : &key,
+                                      out, err);
+    bson_destroy(&key);
+    if (st != SLUICE_OK)
+        return st;
+    (*out)->schema_pending = 1; /* its SCHEMA event makes the table at the target */
+    s->host->log(s->ctx, SLUICE_LOG_INFO,
+                 "collection \"%s.%s\" was created while streaming: captured from its first "
+                 "change",
+                 db, name);
+    return SLUICE_OK;
 }

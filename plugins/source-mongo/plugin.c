@@ -17,8 +17,15 @@ static const sluice_option mg_options[] = {
         "MongoDB connection string (mongodb://user:pass@host/?replicaSet=rs0&tls=true...); "
         "give it with env \"NAME\" or file \"/path\"",
         uri),
-    OPT("sample_size", SLUICE_OPTION_INT, 0, "1000", NULL,
-        "documents read per collection to find the type of _id", sample_size),
+    OPT("nestingLevel", SLUICE_OPTION_STRING, 0, "none", "none|one",
+        "none: document mode (_id and the whole document as jsonb); one: table mode (a column "
+        "per top-level field)", nesting_level),
+    OPT("docsToInvestigate", SLUICE_OPTION_INT, 0, "1000", NULL,
+        "documents sampled per collection to find its columns and their types (0: every "
+        "document)", docs_to_investigate),
+    OPT("update_description", SLUICE_OPTION_BOOL, 0, "false", NULL,
+        "add a column _update_description (jsonb) holding the updateDescription of the "
+        "update that last changed the row", update_description),
     OPT("max_await_ms", SLUICE_OPTION_INT, 0, "500", NULL,
         "longest wait of the change stream for new events before it reports none", max_await_ms),
 };
@@ -34,9 +41,10 @@ static sluice_status bad_option(const sluice_host *host, sluice_error *err, cons
 
 static sluice_status check_config(const sluice_host *host, const mg_config *c, sluice_error *err)
 {
-    if (c->sample_size < 1)
-        return bad_option(host, err, "sample_size", (long long)c->sample_size,
-                          "At least one document is sampled.", "Leave it at 1000.");
+    if (c->docs_to_investigate < 0)
+        return bad_option(host, err, "docsToInvestigate", (long long)c->docs_to_investigate,
+                          "It is a number of documents, or 0 for all of them.",
+                          "Leave it at 1000.");
     if (c->max_await_ms < 1 || c->max_await_ms > 60000)
         return bad_option(host, err, "max_await_ms", (long long)c->max_await_ms,
                           "It is a number of milliseconds from 1 to 60000.", "Leave it at 500.");
@@ -84,6 +92,8 @@ static sluice_status mg_open(const sluice_host *host, sluice_context *ctx, const
     }
     /* the core's strings are not ours to keep */
     s->cfg.uri = s->uri_text;
+    s->table_mode = c.nesting_level && strcmp(c.nesting_level, "one") == 0;
+    s->cfg.nesting_level = NULL; /* the core's string: table_mode says it */
     if ((st = mg_connect(s, err)) != SLUICE_OK) {
         mg_close(s);
         return st;
@@ -130,8 +140,8 @@ static const sluice_plugin mg_plugin = {
     .kind = SLUICE_KIND_SOURCE,
     .name = "source-mongo",
     .version = "0.1.0",
-    .description = "MongoDB: collections as tables of _id and the document, full load, then "
-                   "change streams with resume tokens",
+    .description = "MongoDB: collections as tables of _id and the document (or a column per "
+                   "field), full load, then change streams with resume tokens",
     .options = &mg_option_table,
     .vtable = &mg_vtable,
 };

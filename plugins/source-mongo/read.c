@@ -202,6 +202,33 @@ static sluice_status start_read(mgsrc *s, const sluice_chunk *chunk, sluice_erro
     return s->cursor ? SLUICE_OK : mg_oom(s, err);
 }
 
+/* Table mode: the full load cannot add a column to a table it is loading (the
+   target table is made before the first row and filled by COPY), so a field the
+   sample did not show stops the table rather than lose the field's values. */
+static sluice_status field_not_sampled(mgsrc *s, const sluice_table *t, const bson_t *doc,
+                                       sluice_error *err)
+{
+    const char *field = mg_new_field(s, t, doc);
+    bson_iter_t it;
+    s->buf.len = 0;
+    if (bson_iter_init_find(&it, doc, "_id"))
+        mg_json_value(&s->buf, &it);
+    const char *id = mg_buf_str(&s->buf);
+    s->host->error(err, SLUICE_ERROR,
+                   "collection \"%.*s.%.*s\" has a field \"%s\" that is not a column of its "
+                   "table", (int)t->schema.len, t->schema.ptr, (int)t->name.len, t->name.ptr,
+                   field ? field : "?");
+    s->host->error_detail(err, "Table mode (nestingLevel \"one\") made the columns from the "
+                          "fields of %lld sampled documents (docsToInvestigate); the document "
+                          "with _id %s has this field too, and a full load cannot add a column "
+                          "to a table it is loading.",
+                          (long long)s->cfg.docs_to_investigate, id ? id : "?");
+    s->host->error_hint(err, "Set docsToInvestigate to 0 to sample every document of the "
+                        "collection, or use nestingLevel \"none\" (the whole document in a "
+                        "jsonb column). During change capture new fields become columns.");
+    return SLUICE_ERROR;
+}
+
 sluice_status mg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_batch *b,
                             sluice_error *err)
 {
@@ -234,8 +261,11 @@ sluice_status mg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_ba
             break;
         }
         sluice_event *e = s->host->emit(b, SLUICE_OP_INSERT, t, 0);
-        if (!e || mg_row(s, b, t, doc, e->new_row) != 0)
+        int rc = e ? mg_row(s, b, t, doc, NULL, e->new_row) : -1;
+        if (rc < 0)
             return mg_oom(s, err);
+        if (rc > 0)
+            return field_not_sampled(s, t, doc, err);
     }
     if (b->nevents > before)
         s->host->count(s->ctx, "snapshot_rows", b->nevents - before);

@@ -5,8 +5,11 @@
  *   conn.c      the client from the URI, the server's name without credentials,
  *               libmongoc errors as sluice errors, commands
  *   prereq.c    what change streams need (a replica set or sharded cluster)
- *   catalog.c   discover: databases as schemas, collections as tables
- *   rows.c      a document as a row of its table: _id and the document
+ *   catalog.c   discover: databases as schemas, collections as tables; a
+ *               collection created while streaming
+ *   shape.c     a collection's columns from sampled fields; new fields as a
+ *               new table version (table mode)
+ *   rows.c      a document as a row of its table (document or table mode)
  *   read.c      snapshot_begin, split_table and read_chunk (the full load)
  *   position.c  positions: cluster time, upsert horizon, resume token
  *   stream.c    change streams as transactions of change events
@@ -25,14 +28,23 @@
 /* The options, as the core fills them (strings are core-owned). */
 typedef struct mg_config {
     const char *uri;
-    int64_t sample_size;
+    const char *nesting_level; /* "none" (document mode) or "one" (table mode) */
+    int64_t docs_to_investigate;
+    int update_description;
     int64_t max_await_ms;
 } mg_config;
 
-/* A discovered collection. */
+/* The column that holds an update's description (option update_description):
+   its source type marks it, so instances without the collection list (full
+   load lanes) know it too. */
+#define MG_UPDATE_COLUMN "_update_description"
+#define MG_UPDATE_TYPE "updateDescription"
+
+/* A discovered collection (or one created while streaming). */
 typedef struct mg_coll {
     char *db, *name;
-    const sluice_table *table;
+    const sluice_table *table; /* its current version */
+    int schema_pending;        /* a SCHEMA event goes out before its next change */
 } mg_coll;
 
 /* A collection renamed in the stream: changes under the new name go to the old table. */
@@ -49,6 +61,7 @@ typedef struct mg_stream {
     sluice_position sent;          /* the last COMMIT position handed out */
     int64_t last_commit_us;        /* wall clock of the last COMMIT handed out */
     bson_t *pending;               /* an event read but not yet emitted (batch full) */
+    int begun;                     /* the pending event's BEGIN went out in the last batch */
     mg_alias *aliases;
     uint32_t naliases;
     char **unknown;                /* namespaces skipped (warned once) */
@@ -63,6 +76,8 @@ typedef struct mgsrc {
     mongoc_client_t *client;
     char server[256];       /* host list for messages: never the credentials */
     int replicated;         /* a replica set member or mongos: change streams work */
+    int table_mode;         /* nestingLevel "one": a column per top-level field */
+    sluice_catalog *catalog; /* discover's: new tables and table versions while streaming */
     mg_coll *colls;
     uint32_t ncolls;
     /* the full-load read in progress */
@@ -102,13 +117,42 @@ sluice_status mg_discover(void *instance, sluice_catalog *catalog, sluice_error 
 mg_coll *mg_coll_find(mgsrc *s, const char *db, uint32_t dblen, const char *name,
                       uint32_t namelen);
 
+/* The collection db.name added while streaming (the first event of it is ev);
+   *out stays NULL when it is not selected or not a user collection. */
+sluice_status mg_coll_created(mgsrc *s, const mg_event *ev, mg_coll **out, sluice_error *err);
+
+/* ---- shape.c ---- */
+
+/* Adds table db.name to the catalog with the columns of the sampled fields f
+   (_id among them, or not: then text): _id, then doc or (table mode) the other
+   fields, then the update description column when asked for. */
+sluice_table *mg_table_make(mgsrc *s, sluice_catalog *catalog, const char *db,
+                            const char *name, const mg_fields *f);
+/* Reads a sample of the collection (docsToInvestigate documents; only _id in
+   document mode) into f. */
+sluice_status mg_sample(mgsrc *s, mongoc_collection_t *c, const char *db, mg_fields *f,
+                        sluice_error *err);
+/* The column of top-level field name (not _id, not the update description),
+   or -1; the search starts at column `from` (>= 1), where it usually is. */
+int mg_field_column(const sluice_table *t, const char *name, size_t len, uint32_t from);
+/* The index of the update description column of t, or -1. */
+int mg_update_column(const sluice_table *t);
+/* The first top-level field of doc that is not a column of t, or NULL (always
+   NULL in document mode). */
+const char *mg_new_field(const mgsrc *s, const sluice_table *t, const bson_t *doc);
+/* A new version of c's table with a column for each field of doc it lacks. */
+sluice_status mg_reshape(mgsrc *s, mg_coll *c, const bson_t *doc, sluice_error *err);
+
 /* ---- rows.c ---- */
 
 /* The canonical type of a column of this BSON type name ("mixed": json). */
 sluice_type mg_canonical_type(const char *bson_type);
-/* Fills row (t->ncolumns values) from the document; 0, or -1 when out of memory. */
+/* Fills row (t->ncolumns values) from the document, and the update
+   description column from update (NULL: NULL); 0, 1 when the document has a
+   field that is not a column (its value is not in the row), -1 when out of
+   memory. */
 int mg_row(mgsrc *s, sluice_batch *b, const sluice_table *t, const bson_t *doc,
-           sluice_value *row);
+           const bson_t *update, sluice_value *row);
 /* Sets the key column (_id) of row from the value at it; -1 when out of memory. */
 int mg_key(mgsrc *s, sluice_batch *b, const sluice_table *t, const bson_iter_t *it,
            sluice_value *row);

@@ -182,7 +182,8 @@ static sluice_status emit_document(mgsrc *s, sluice_batch *b, sluice_op op, cons
                                    const sluice_table *t, sluice_error *err)
 {
     sluice_event *e = s->host->emit(b, op, t, op == SLUICE_OP_UPDATE);
-    if (!e || mg_row(s, b, t, &ev->full, e->new_row) != 0 ||
+    const bson_t *update = ev->op == MG_OP_UPDATE && ev->has_update ? &ev->update : NULL;
+    if (!e || mg_row(s, b, t, &ev->full, update, e->new_row) < 0 ||
         (op == SLUICE_OP_UPDATE && mg_key(s, b, t, &ev->key, e->old_row) != 0))
         return mg_oom(s, err);
     return SLUICE_OK;
@@ -257,18 +258,45 @@ static sluice_status take_event(mgsrc *s, sluice_batch *b, const bson_t *doc, st
     }
     mg_coll *c = ev.coll.ptr ? mg_coll_find(s, ev.db.ptr, ev.db.len, ev.coll.ptr, ev.coll.len)
                              : NULL;
+    sluice_status rc;
+    int writes = ev.op == MG_OP_INSERT || ev.op == MG_OP_UPDATE || ev.op == MG_OP_REPLACE ||
+                 ev.op == MG_OP_DELETE;
+    if (!c && writes && (rc = mg_coll_created(s, &ev, &c, err)) != SLUICE_OK)
+        return rc;
     if (!c || ev.op == MG_OP_OTHER || ev.op == MG_OP_DROP_DATABASE) {
         if (ev.op != MG_OP_DROP_DATABASE && ev.op != MG_OP_OTHER)
             warn_unknown(s, &ev);
         return SLUICE_OK; /* the idle commit moves the checkpoint past it */
     }
-    if (b->nevents + EVENTS_PER_CHANGE > b->capacity) {
+    if (b->nevents + EVENTS_PER_CHANGE + 1 > b->capacity) {
         *r = FULL;
         return SLUICE_OK;
     }
+    if (!st->begun && ev.has_full && mg_new_field(s, c->table, &ev.full) &&
+        (rc = mg_reshape(s, c, &ev.full, err)) != SLUICE_OK)
+        return rc;
+    if (c->schema_pending) {
+        /* a new table version is the first event of a batch (the core maps a
+           batch's events of one table through one version), inside the
+           transaction: BEGIN ends this batch, SCHEMA starts the next */
+        if (!st->begun) {
+            rc = begin(s, b, &ev, err);
+            st->begun = rc == SLUICE_OK;
+            *r = FULL;
+            return rc;
+        }
+        if (b->nevents > 0) {
+            *r = FULL;
+            return SLUICE_OK;
+        }
+        if (!s->host->emit(b, SLUICE_OP_SCHEMA, c->table, 0))
+            return mg_oom(s, err);
+        c->schema_pending = 0;
+    }
     const sluice_table *t = c->table;
     int upsert = before_horizon(st, ev.t, ev.i);
-    sluice_status rc = begin(s, b, &ev, err);
+    rc = st->begun ? SLUICE_OK : begin(s, b, &ev, err);
+    st->begun = 0;
     switch (ev.op) {
     case MG_OP_INSERT:
     case MG_OP_UPDATE:

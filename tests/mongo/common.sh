@@ -80,3 +80,12 @@ wait_for() {
 }
 
 tgt_is() { [ "$(tgt -c "$1" 2>/dev/null)" = "$2" ]; }
+
+# start_cdc NAME: runs NAME.lua in the background (SL its pid) until it streams changes.
+start_cdc() {
+  "$SLUICE" run "$1.lua" > run.log 2>&1 &
+  BG_PIDS+=($!)
+  SL=$!
+  wait_for 60 in_phase "$1" cdc || fail "no CDC phase: $(tail -5 run.log)"
+}
+stop_sluice() { kill -TERM "$SL"; wait "$SL" 2>/dev/null || true; }

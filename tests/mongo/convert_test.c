@@ -351,10 +351,65 @@ static void change_events(void)
     mg_buf_free(&b);
 }
 
+/* Table mode's columns: the top-level fields of sampled documents, in the
+   order first seen, each with the type merged over the documents. */
+static void sampled_fields(void)
+{
+    CHECK_STR(mg_merge_type(NULL, "int"), "int");
+    CHECK_STR(mg_merge_type("int", "long"), "long");
+    CHECK_STR(mg_merge_type("long", "int"), "long");
+    CHECK_STR(mg_merge_type("null", "date"), "date");
+    CHECK_STR(mg_merge_type("date", "undefined"), "date");
+    CHECK_STR(mg_merge_type("null", "null"), "null");
+    CHECK_STR(mg_merge_type("int", "double"), "mixed");
+    CHECK_STR(mg_merge_type("string", "objectId"), "mixed");
+    CHECK_STR(mg_merge_type("mixed", "string"), "mixed");
+
+    bson_oid_t oid;
+    bson_oid_init_from_string(&oid, "65f1a2b3c4d5e6f708192a3b");
+    bson_t d1 = BSON_INITIALIZER, d2 = BSON_INITIALIZER, d3 = BSON_INITIALIZER, sub;
+    BSON_APPEND_OID(&d1, "_id", &oid);
+    BSON_APPEND_INT32(&d1, "qty", 5);
+    BSON_APPEND_UTF8(&d1, "name", "a");
+    BSON_APPEND_NULL(&d1, "when");
+    BSON_APPEND_DOCUMENT_BEGIN(&d1, "addr", &sub);
+    BSON_APPEND_UTF8(&sub, "city", "Oslo");
+    bson_append_document_end(&d1, &sub);
+    BSON_APPEND_OID(&d2, "_id", &oid);
+    BSON_APPEND_INT64(&d2, "qty", 9007199254740993LL);
+    BSON_APPEND_INT32(&d2, "name", 7);
+    BSON_APPEND_DATE_TIME(&d2, "when", 1700000000123LL);
+    bson_decimal128_t dec;
+    bson_decimal128_from_string("12345678901234567890.5", &dec);
+    BSON_APPEND_DECIMAL128(&d2, "price", &dec);
+    BSON_APPEND_ARRAY_BEGIN(&d3, "tags", &sub);
+    bson_append_array_end(&d3, &sub);
+    BSON_APPEND_MINKEY(&d3, "lo");
+    mg_fields f = {0};
+    CHECK(mg_fields_add_document(&f, &d1) == 0);
+    CHECK(mg_fields_add_document(&f, &d2) == 0);
+    CHECK(mg_fields_add_document(&f, &d3) == 0);
+    const char *want[][2] = {{"_id", "objectId"}, {"qty", "long"},    {"name", "mixed"},
+                             {"when", "date"},    {"addr", "object"}, {"price", "decimal"},
+                             {"tags", "array"},   {"lo", "minKey"}};
+    CHECK(f.n == sizeof want / sizeof want[0]);
+    for (uint32_t k = 0; k < f.n && k < sizeof want / sizeof want[0]; k++) {
+        CHECK_STR(f.v[k].name, want[k][0]);
+        CHECK_STR(f.v[k].type, want[k][1]);
+    }
+    CHECK(mg_fields_find(&f, "price", 5) == 5 && mg_fields_find(&f, "pric", 4) == -1);
+    mg_fields_free(&f);
+    CHECK(f.n == 0 && f.v == NULL);
+    bson_destroy(&d1);
+    bson_destroy(&d2);
+    bson_destroy(&d3);
+}
+
 int main(void)
 {
     every_type();
     doubles_round_trip();
     change_events();
+    sampled_fields();
     return unit_done();
 }

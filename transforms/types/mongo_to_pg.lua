@@ -17,7 +17,8 @@
 --   * decimal (Decimal128) lands in numeric; NaN and infinity are numeric values.
 --   * timestamp (the internal replication type) lands in text, as are the
 --     legacy types (regex, javascript, symbol, dbPointer, minKey, maxKey).
---   * undefined and null carry no value: text, always NULL.
+--   * undefined and null carry no value: text, always NULL (a table-mode
+--     field seen only as null).
 -- The file runs once, in the sandbox (no io, os, require or load).
 return {
   ["double"] = { type = "double precision" },
@@ -42,6 +43,8 @@ return {
   ["minkey"] = { type = "text" },
   ["maxkey"] = { type = "text" },
   ["mixed"] = { type = "jsonb" },
+  -- not a BSON type: the _update_description column (option update_description)
+  ["updatedescription"] = { type = "jsonb" },
 
   ["*"] = { error = "no type rule for this BSON type" },
 }

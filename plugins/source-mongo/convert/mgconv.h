@@ -58,6 +58,30 @@ void mg_date_text(int64_t ms, char *buf, size_t size);       /* 2024-01-02 03:04
 int mg_date_iso(int64_t ms, char *buf, size_t size);         /* 2024-01-02T03:04:05.123Z; -1
                                                                 outside years 1970-9999 */
 
+/* ---- fields of sampled documents (fields.c) ---- */
+
+/* A top-level field: its name and the type merged over the documents seen. */
+typedef struct mg_field {
+    char *name;
+    const char *type; /* static: mg_type_name()'s, or "mixed" */
+} mg_field;
+
+typedef struct mg_fields {
+    mg_field *v;
+    uint32_t n, cap;
+} mg_fields;
+
+/* The type of a field seen as `seen` and now as `now`: int and long together
+   are long; null and undefined give way to any other type; otherwise "mixed". */
+const char *mg_merge_type(const char *seen, const char *now);
+/* The index of the field, or -1. */
+int mg_fields_find(const mg_fields *f, const char *name, size_t len);
+/* Adds the field or merges its type; -1 when out of memory. */
+int mg_fields_add(mg_fields *f, const char *name, size_t len, const char *type);
+/* Every top-level field of doc; -1 when out of memory or bad BSON. */
+int mg_fields_add_document(mg_fields *f, const bson_t *doc);
+void mg_fields_free(mg_fields *f);
+
 /* ---- change events (event.c) ---- */
 
 typedef enum mg_op {
