@@ -156,6 +156,44 @@ static void more_tables(pgsrc *s, PGresult *res, sluice_error *err, const char *
                           n - 1, n == 2 ? "" : "s", n == 2 ? "s" : "ve", list);
 }
 
+/* The finding for row i of identity_sql; with_more: name the other rows in the detail
+   (the open path's one error), else each row is its own finding (sluice check). */
+static void identity_finding(pgsrc *s, PGresult *res, int i, int with_more, char *name,
+                             size_t size, sluice_error *err)
+{
+    const char *schema = PQgetvalue(res, i, 0), *table = PQgetvalue(res, i, 1);
+    char sql[420], detail[1024];
+    sql_table(schema, table, sql, sizeof sql);
+    snprintf(name, size, "%s.%s", schema, table);
+    if (PQgetvalue(res, i, 2)[0] == 'u') {
+        s->host->error(err, SLUICE_FATAL, "cannot capture changes of unlogged table \"%s.%s\"",
+                       schema, table);
+        snprintf(detail, sizeof detail, "Changes of unlogged tables are not written to the "
+                                        "write-ahead log, so logical decoding cannot see them.");
+        s->host->error_hint(err, "Run ALTER TABLE %s SET LOGGED, or move the table out of the "
+                                 "schemas option.",
+                            sql);
+    } else {
+        char ident = PQgetvalue(res, i, 3)[0];
+        s->host->error(err, SLUICE_FATAL, "table \"%s.%s\" has no primary key and no REPLICA "
+                                          "IDENTITY FULL",
+                       schema, table);
+        snprintf(detail, sizeof detail,
+                 "Its replica identity is %s, so the log would not say which row an UPDATE or "
+                 "DELETE changed, and PostgreSQL refuses those statements on a published table "
+                 "without one.",
+                 ident == 'n' ? "NOTHING" : ident == 'i' ? "an index that no longer exists"
+                                                         : "DEFAULT (the primary key)");
+        s->host->error_hint(err, "Add a primary key to the table, or run ALTER TABLE %s REPLICA "
+                                 "IDENTITY FULL.",
+                            sql);
+    }
+    if (with_more)
+        more_tables(s, res, err, detail);
+    else
+        s->host->error_detail(err, "%s", detail);
+}
+
 sluice_status pg_check_identity(pgsrc *s, sluice_findings *out, sluice_error *err)
 {
     char *oids = pg_table_oids(s);
@@ -167,42 +205,14 @@ sluice_status pg_check_identity(pgsrc *s, sluice_findings *out, sluice_error *er
     free(oids);
     if (!res)
         return SLUICE_FATAL;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return SLUICE_OK;
+    sluice_status st = SLUICE_OK;
+    for (int i = 0; st == SLUICE_OK && i < PQntuples(res); i++) {
+        char name[420];
+        identity_finding(s, res, i, !out, name, sizeof name, err);
+        st = pg_report(s, out, SLUICE_SEVERITY_BLOCKING, name, err);
     }
-    const char *schema = PQgetvalue(res, 0, 0), *table = PQgetvalue(res, 0, 1);
-    char sql[420], detail[1024], name[420];
-    sql_table(schema, table, sql, sizeof sql);
-    snprintf(name, sizeof name, "%s.%s", schema, table);
-    if (PQgetvalue(res, 0, 2)[0] == 'u') {
-        s->host->error(err, SLUICE_FATAL, "cannot capture changes of unlogged table \"%s.%s\"",
-                       schema, table);
-        snprintf(detail, sizeof detail, "Changes of unlogged tables are not written to the "
-                                        "write-ahead log, so logical decoding cannot see them.");
-        more_tables(s, res, err, detail);
-        s->host->error_hint(err, "Run ALTER TABLE %s SET LOGGED, or move the table out of the "
-                                 "schemas option.",
-                            sql);
-        PQclear(res);
-        return pg_report(s, out, SLUICE_SEVERITY_BLOCKING, name, err);
-    }
-    char ident = PQgetvalue(res, 0, 3)[0];
-    s->host->error(err, SLUICE_FATAL, "table \"%s.%s\" has no primary key and no REPLICA "
-                                      "IDENTITY FULL",
-                   schema, table);
-    snprintf(detail, sizeof detail,
-             "Its replica identity is %s, so the log would not say which row an UPDATE or "
-             "DELETE changed, and PostgreSQL refuses those statements on a published table "
-             "without one.",
-             ident == 'n' ? "NOTHING" : ident == 'i' ? "an index that no longer exists"
-                                                     : "DEFAULT (the primary key)");
-    more_tables(s, res, err, detail);
-    s->host->error_hint(err, "Add a primary key to the table, or run ALTER TABLE %s REPLICA "
-                             "IDENTITY FULL.",
-                        sql);
     PQclear(res);
-    return pg_report(s, out, SLUICE_SEVERITY_BLOCKING, name, err);
+    return st;
 }
 
 sluice_status pg_publication_state(pgsrc *s, int *exists, int *ours, sluice_error *err)
