@@ -163,6 +163,7 @@ int cli_check(int argc, char **argv)
         report_error(&err);
         return EXIT_CONFIG;
     }
+    cfg->command = "check"; /* plugins open without refusing what check reports */
     rc = check_pipeline(cfg, json);
     config_free(cfg);
     return rc;

@@ -116,8 +116,9 @@ typedef struct sluice_host {
     /* Adds n to a named counter of this plugin, shown in the status file. */
     void (*count)(sluice_context *ctx, const char *counter, uint64_t n);
     /* A pipeline setting (settings table) as text, or NULL: e.g. "MaxFullLoadSubTasks".
-       Two names give facts of the pipeline: "mode" ("full-load", "full-load-and-cdc",
-       "cdc-only") and "pipeline" (its name). */
+       Names that give facts of the pipeline: "mode" ("full-load", "full-load-and-cdc",
+       "cdc-only"), "pipeline" (its name) and, since 1.6, "command": "check" while
+       `sluice check` runs (open() then must not refuse what check() reports), else NULL. */
     const char *(*setting)(sluice_context *ctx, const char *name);
 
     /* Catalog: discover() adds tables; strings are copied. NULL on bad arguments. */
