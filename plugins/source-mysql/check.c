@@ -139,6 +139,14 @@ static sluice_status open_transactions(mysrc *s, sluice_findings *out, sluice_er
                             "FROM information_schema.INNODB_TRX "
                             "WHERE trx_mysql_thread_id <> CONNECTION_ID() ORDER BY trx_started",
                             "read the open transactions", err);
+    if (!r && mysql_errno(s->conn) == 1227) { /* ER_SPECIFIC_ACCESS_DENIED_ERROR */
+        s->host->error(err, SLUICE_OK, "cannot see the open transactions of other sessions");
+        s->host->error_detail(err, "information_schema.INNODB_TRX needs the PROCESS privilege, "
+                                   "which the user lacks; a long transaction would go "
+                                   "unnoticed here.");
+        s->host->error_hint(err, "GRANT PROCESS ON *.* to the source user to have it checked.");
+        return my_report(s, out, SLUICE_SEVERITY_INFO, NULL, err);
+    }
     if (!r)
         return err->status;
     MYSQL_ROW row;
