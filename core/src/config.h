@@ -47,6 +47,8 @@ typedef struct pipeline_config {
     struct mapping *mapping; /* the mappings rules (mapping.h); NULL when there are none */
     struct type_rules *type_rules; /* type_rules entries; after type_rules_attach, the
                                       pipeline's whole rule set (type_rules.h) */
+    const char *command; /* "check" while `sluice check` runs, else NULL: plugins read it
+                            as the setting "command" (a static string, not freed) */
 } pipeline_config;
 
 /* Loads and checks the file's shape. On failure returns NULL and fills err

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "findings.h"
 #include "partition_chunks.h"
 #include "report.h"
 #include "stats.h"
@@ -416,6 +417,7 @@ static const sluice_host host_table = {
     .sequence_add = sequence_list_add,
     .table_selected = host_table_selected,
     .partition_add = partition_list_add,
+    .finding_add = findings_add,
 };
 
 const sluice_host *host_api(void) { return &host_table; }

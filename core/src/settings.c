@@ -63,11 +63,15 @@ sluice_prep_mode settings_prep_mode(const settings *s)
 const char *settings_lookup(void *owner, const char *name)
 {
     const pipeline_config *cfg = owner;
-    /* Two facts of the pipeline itself, for plugins that behave by mode or need a key. */
+    /* Facts of the pipeline itself, for plugins that behave by mode or need a key, and
+       the command: a source whose open() refuses a server that lacks what its mode needs
+       opens anyway under "check", so that its check callback can report every lack. */
     if (strcmp(name, "mode") == 0)
         return cfg->mode;
     if (strcmp(name, "pipeline") == 0)
         return cfg->name;
+    if (strcmp(name, "command") == 0)
+        return cfg->command;
     const config_value *v = config_find(&cfg->settings, name);
     if (v)
         return v->secret ? NULL : v->text;

@@ -219,6 +219,14 @@ static uint32_t sp_native_format_cb(void *instance, const sluice_table *table, u
     return sp_native_format(instance, table, offered);
 }
 
+/* ---- ABI 1.6: check.c ---- */
+
+static sluice_status sp_check_cb(void *instance, const sluice_table *const *tables, uint32_t n,
+                                 sluice_prep_mode mode, sluice_findings *out, sluice_error *err)
+{
+    return sp_check(instance, tables, n, mode, out, err);
+}
+
 static const sluice_sink_vtable sp_vtable = {
     .header = SLUICE_HEADER_INIT(sluice_sink_vtable),
     .open = sp_open,
@@ -233,6 +241,7 @@ static const sluice_sink_vtable sp_vtable = {
     .table_loaded = sp_table_loaded_cb,
     .set_sequences = sp_set_sequences_cb,
     .native_format = sp_native_format_cb,
+    .check = sp_check_cb,
 };
 
 static const sluice_options sp_option_table = {

@@ -18,6 +18,7 @@
  *   indexes.c     secondary indexes: planned at CREATE, built in table_loaded (ABI 1.2)
  *   indexdef.c    their DDL text; sequences.c set_sequences (ABI 1.2)
  *   sqltext.c     quoting and COPY escaping; sbuf.c the byte buffer
+ *   check.c       ABI 1.6 check: sluice check's findings about the target
  */
 #ifndef SINKPG_H
 #define SINKPG_H
@@ -217,6 +218,13 @@ typedef struct sinkpg {
     size_t *offsets;       /* of each parameter's text in vals; SIZE_MAX for NULL */
     uint32_t params_cap;
 } sinkpg;
+
+/* ---- check.c: ABI 1.6 ---- */
+
+/* `sluice check`: privileges, existing tables and what mode would do to them, a
+   checkpoint to resume from. Only reads. */
+sluice_status sp_check(sinkpg *s, const sluice_table *const *tables, uint32_t n,
+                       sluice_prep_mode mode, sluice_findings *out, sluice_error *err);
 
 /* ---- conn.c ---- */
 

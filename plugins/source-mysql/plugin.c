@@ -165,9 +165,11 @@ static sluice_status my_open(const sluice_host *host, sluice_context *ctx, const
     }
     host->log(ctx, SLUICE_LOG_DEBUG, "connected to server \"%s\" (%s)", s->server, s->version);
     const char *mode = my_mode(s);
-    if (mode && strcmp(mode, "full-load") != 0) {
-        /* the prerequisites first: they tell what to fix on the server meanwhile */
-        st = my_check_cdc(s, err);
+    const char *command = host->setting ? host->setting(ctx, "command") : NULL;
+    if (mode && strcmp(mode, "full-load") != 0 && !(command && strcmp(command, "check") == 0)) {
+        /* the prerequisites first: they tell what to fix on the server meanwhile
+           (`sluice check` reports them all instead, from its check callback) */
+        st = my_check_cdc(s, NULL, err);
         if (st != SLUICE_OK) {
             my_close(s);
             return st;
@@ -194,6 +196,7 @@ static const sluice_source_vtable my_vtable = {
     .stream_read = my_stream_read,
     .ack = my_ack,
     .position_parse = my_position_parse,
+    .check = my_check,
 };
 
 static const sluice_options my_option_table = {

@@ -1,7 +1,10 @@
 /*
- * Prerequisites of change capture from the binary log, each its own error
- * with what, where and how to fix it. They run before anything starts, in
- * the order a DBA would fix them: the log itself, its format, then who reads it.
+ * Prerequisites of change capture from the binary log, each its own finding
+ * with what, where and how to fix it, in the order a DBA would fix them: the
+ * log itself, its format, then who reads it. One code path for two callers:
+ * open() in the change-capture modes (out NULL: the first blocking finding is
+ * the error) and `sluice check` (check.c: out is the host's list, and every
+ * finding goes there).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +56,20 @@ static sluice_status read_vars(mysrc *s, server_vars *v, sluice_error *err)
     return SLUICE_OK;
 }
 
-static sluice_status wrong_setting(mysrc *s, sluice_error *err, const char *name,
-                                   const char *want, const char *have)
+sluice_status my_report(mysrc *s, sluice_findings *out, sluice_severity severity,
+                        const char *table, sluice_error *err)
+{
+    if (!out) /* opening: a blocking finding is the error; the others do not stop it */
+        return severity == SLUICE_SEVERITY_BLOCKING ? (err->status = SLUICE_FATAL) : SLUICE_OK;
+    if (s->host->finding_add(out, severity, table, err) != 0)
+        return my_oom(s, err);
+    err->status = SLUICE_OK;
+    err->message[0] = err->detail[0] = err->hint[0] = '\0';
+    return SLUICE_OK;
+}
+
+static sluice_status wrong_setting(mysrc *s, sluice_findings *out, sluice_error *err,
+                                   const char *name, const char *want, const char *have)
 {
     s->host->error(err, SLUICE_FATAL, "change capture requires %s \"%s\"", name, want);
     s->host->error_detail(err, "Server \"%s\" has %s \"%s\". Change capture decodes row "
@@ -65,10 +80,11 @@ static sluice_status wrong_setting(mysrc *s, sluice_error *err, const char *name
                              "so it survives a restart; sessions already connected keep the "
                              "old value until they reconnect.",
                         name, want, name, want);
-    return SLUICE_FATAL;
+    return my_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
 }
 
-static sluice_status check_log(mysrc *s, const server_vars *v, sluice_error *err)
+static sluice_status check_log(mysrc *s, const server_vars *v, sluice_findings *out,
+                               sluice_error *err)
 {
     if (strcasecmp(v->log_bin, "ON") != 0 && strcmp(v->log_bin, "1") != 0) {
         s->host->error(err, SLUICE_FATAL, "change capture requires the binary log");
@@ -78,18 +94,20 @@ static sluice_status check_log(mysrc *s, const server_vars *v, sluice_error *err
         s->host->error_hint(err, "Add log_bin = binlog and server_id = 1 (any id unique among "
                                  "the servers and readers of this log) to the [mysqld] or "
                                  "[mariadbd] section of my.cnf and restart the server.");
-        return SLUICE_FATAL;
+        return my_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
     }
+    sluice_status st = SLUICE_OK;
     if (strcasecmp(v->binlog_format, "ROW") != 0)
-        return wrong_setting(s, err, "binlog_format", "ROW", v->binlog_format);
-    if (strcasecmp(v->binlog_row_image, "FULL") != 0)
-        return wrong_setting(s, err, "binlog_row_image", "FULL", v->binlog_row_image);
-    if (v->has_row_metadata && strcasecmp(v->binlog_row_metadata, "FULL") != 0)
-        return wrong_setting(s, err, "binlog_row_metadata", "FULL", v->binlog_row_metadata);
-    return SLUICE_OK;
+        st = wrong_setting(s, out, err, "binlog_format", "ROW", v->binlog_format);
+    if (st == SLUICE_OK && strcasecmp(v->binlog_row_image, "FULL") != 0)
+        st = wrong_setting(s, out, err, "binlog_row_image", "FULL", v->binlog_row_image);
+    if (st == SLUICE_OK && v->has_row_metadata && strcasecmp(v->binlog_row_metadata, "FULL") != 0)
+        st = wrong_setting(s, out, err, "binlog_row_metadata", "FULL", v->binlog_row_metadata);
+    return st;
 }
 
-static sluice_status check_server_id(mysrc *s, const server_vars *v, sluice_error *err)
+static sluice_status check_server_id(mysrc *s, const server_vars *v, sluice_findings *out,
+                                     sluice_error *err)
 {
     long long server = strtoll(v->server_id, NULL, 10);
     if (server == 0) {
@@ -99,7 +117,7 @@ static sluice_status check_server_id(mysrc *s, const server_vars *v, sluice_erro
                               s->server);
         s->host->error_hint(err, "Set server_id to a number unique among your servers in "
                                  "my.cnf (SET GLOBAL server_id = 1 until the restart).");
-        return SLUICE_FATAL;
+        return my_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
     }
     if (server == s->cfg.server_id) {
         s->host->error(err, SLUICE_FATAL, "option \"server_id\" (%lld) is the source server's "
@@ -110,7 +128,7 @@ static sluice_status check_server_id(mysrc *s, const server_vars *v, sluice_erro
                               s->server, server);
         s->host->error_hint(err, "Set server_id in the source options to a number no server "
                                  "or other reader of this log uses.");
-        return SLUICE_FATAL;
+        return my_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
     }
     /* replicas registered with the server (best effort: needs a privilege we may lack) */
     if (mysql_query(s->conn, "SHOW SLAVE HOSTS") == 0) {
@@ -132,7 +150,7 @@ static sluice_status check_server_id(mysrc *s, const server_vars *v, sluice_erro
                                   s->server, clash);
             s->host->error_hint(err, "Set server_id in the source options to an unused "
                                      "number.");
-            return SLUICE_FATAL;
+            return my_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
         }
     }
     return SLUICE_OK;
@@ -175,7 +193,7 @@ static void grantee(const char *who, char *buf, size_t size)
         snprintf(buf, size, "'%.*s'@'%s'", (int)(at - who), who, at + 1);
 }
 
-static sluice_status check_privileges(mysrc *s, sluice_error *err)
+static sluice_status check_privileges(mysrc *s, sluice_findings *out, sluice_error *err)
 {
     char privs[4096], who[300], g[320];
     sluice_status st = global_privileges(s, privs, sizeof privs, who, sizeof who, err);
@@ -201,10 +219,11 @@ static sluice_status check_privileges(mysrc *s, sluice_error *err)
                         s->mariadb && s->version_num >= 100502 ? "BINLOG MONITOR"
                                                                : "REPLICATION CLIENT",
                         g);
-    return SLUICE_FATAL;
+    return my_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
 }
 
-static sluice_status check_retention(mysrc *s, const server_vars *v, sluice_error *err)
+static sluice_status check_retention(mysrc *s, const server_vars *v, sluice_findings *out,
+                                     sluice_error *err)
 {
     long long seconds = v->has_expire_seconds && v->expire_seconds > 0 ? v->expire_seconds
                                                                       : v->expire_days * 86400;
@@ -219,20 +238,20 @@ static sluice_status check_retention(mysrc *s, const server_vars *v, sluice_erro
     s->host->error_hint(err, "Keep the binary log at least a day, longer than the full load "
                              "takes: SET GLOBAL binlog_expire_logs_seconds = 604800 (and the "
                              "same in my.cnf).");
-    return SLUICE_FATAL;
+    return my_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
 }
 
-sluice_status my_check_cdc(mysrc *s, sluice_error *err)
+sluice_status my_check_cdc(mysrc *s, sluice_findings *out, sluice_error *err)
 {
     server_vars v;
     sluice_status st = read_vars(s, &v, err);
     if (st == SLUICE_OK)
-        st = check_log(s, &v, err);
+        st = check_log(s, &v, out, err);
     if (st == SLUICE_OK)
-        st = check_server_id(s, &v, err);
+        st = check_server_id(s, &v, out, err);
     if (st == SLUICE_OK)
-        st = check_privileges(s, err);
+        st = check_privileges(s, out, err);
     if (st == SLUICE_OK)
-        st = check_retention(s, &v, err);
+        st = check_retention(s, &v, out, err);
     return st;
 }

@@ -5,6 +5,7 @@
  *   position.c  binlog positions: bytes, printable form, parsing
  *   conn.c      connections, session settings, client errors, quoting, SQL text
  *   prereq.c    prerequisite checks (binary log, row format, ids, privileges)
+ *   check.c     ABI 1.6 check: sluice check's findings (prereq.c's and more)
  *   catalog.c   discover: tables, columns, primary keys
  *   types.c     COLUMN_TYPE -> canonical type, and how values are read
  *   snapshot.c  snapshot_begin / snapshot_attach: one snapshot for every lane
@@ -205,8 +206,19 @@ const char *my_mode(mysrc *s);
 
 /* ---- prereq.c ---- */
 
-/* Everything change capture from the binary log needs, each with its own error. */
-sluice_status my_check_cdc(mysrc *s, sluice_error *err);
+/* Everything change capture from the binary log needs, each its own finding (filled
+   into err) reported through my_report: with out NULL (open) a blocking finding
+   returns SLUICE_FATAL with err as the error, the first one stops; with out the host's
+   list (`sluice check`) every finding goes there. A failed query returns its error. */
+sluice_status my_report(mysrc *s, sluice_findings *out, sluice_severity severity,
+                        const char *table, sluice_error *err);
+sluice_status my_check_cdc(mysrc *s, sluice_findings *out, sluice_error *err);
+
+/* ---- check.c: ABI 1.6 check ---- */
+
+/* `sluice check`: my_check_cdc in the change-capture modes, plus the server, the
+   largest tables, large-value columns and open transactions. Only reads. */
+sluice_status my_check(void *instance, sluice_findings *out, sluice_error *err);
 
 /* ---- catalog.c ---- */
 

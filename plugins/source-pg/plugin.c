@@ -238,6 +238,7 @@ static const sluice_source_vtable pg_vtable = {
     .native_format = pg_native_format,
     .list_partitions = pg_list_partitions,
     .log_usage = pg_log_usage,
+    .check = pg_check,
 };
 
 static const sluice_options pg_option_table = {

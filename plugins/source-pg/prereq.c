@@ -1,7 +1,10 @@
 /*
- * Prerequisites of change capture, each its own error with what, where and how
- * to fix it. They run before sluice creates anything on the server, so a failed
- * check leaves no slot or publication behind.
+ * Prerequisites of change capture, each its own finding with what, where and
+ * how to fix it. One code path for two callers: opening the change stream
+ * (snapshot_begin, stream_start: out is NULL, and the first blocking finding
+ * stops it as an error, before sluice creates anything on the server, so a
+ * failed check leaves no slot or publication behind) and `sluice check`
+ * (check.c: out is the host's list, and every finding goes there).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +36,19 @@ static void sql_table(const char *schema, const char *table, char *buf, size_t s
     snprintf(buf, size, "%s.%s", a, b);
 }
 
-sluice_status pg_check_wal_level(pgsrc *s, sluice_error *err)
+sluice_status pg_report(pgsrc *s, sluice_findings *out, sluice_severity severity,
+                        const char *table, sluice_error *err)
+{
+    if (!out) /* opening: a blocking finding is the error; the others do not stop it */
+        return severity == SLUICE_SEVERITY_BLOCKING ? (err->status = SLUICE_FATAL) : SLUICE_OK;
+    if (s->host->finding_add(out, severity, table, err) != 0)
+        return pg_oom(s, err);
+    err->status = SLUICE_OK;
+    err->message[0] = err->detail[0] = err->hint[0] = '\0';
+    return SLUICE_OK;
+}
+
+sluice_status pg_check_wal_level(pgsrc *s, sluice_findings *out, sluice_error *err)
 {
     PGresult *res = pg_exec(s, s->conn, "SELECT current_setting('wal_level')", 0, NULL,
                             PGRES_TUPLES_OK, "read wal_level", err);
@@ -48,10 +63,10 @@ sluice_status pg_check_wal_level(pgsrc *s, sluice_error *err)
     s->host->error_detail(err, "Server \"%s\" has wal_level \"%s\".", s->server, level);
     s->host->error_hint(err, "Set wal_level = logical in postgresql.conf and restart the server.");
     PQclear(res);
-    return SLUICE_FATAL;
+    return pg_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
 }
 
-sluice_status pg_check_replication_role(pgsrc *s, sluice_error *err)
+sluice_status pg_check_replication_role(pgsrc *s, sluice_findings *out, sluice_error *err)
 {
     PGresult *res = pg_exec(s, s->conn,
                             "SELECT rolreplication OR rolsuper, rolname FROM pg_roles "
@@ -75,10 +90,10 @@ sluice_status pg_check_replication_role(pgsrc *s, sluice_error *err)
                              "a role that has it.",
                         name);
     PQclear(res);
-    return SLUICE_FATAL;
+    return pg_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
 }
 
-sluice_status pg_check_free_slot(pgsrc *s, int needed, sluice_error *err)
+sluice_status pg_check_free_slot(pgsrc *s, int needed, sluice_findings *out, sluice_error *err)
 {
     PGresult *res = pg_exec(s, s->conn,
                             "SELECT current_setting('max_replication_slots')::int, count(*), "
@@ -102,7 +117,7 @@ sluice_status pg_check_free_slot(pgsrc *s, int needed, sluice_error *err)
                              "pg_drop_replication_slot('name'), or raise max_replication_slots "
                              "in postgresql.conf and restart the server.");
     PQclear(res);
-    return SLUICE_FATAL;
+    return pg_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
 }
 
 /* Tables (and leaf partitions) whose changes logical decoding cannot capture fully:
@@ -141,7 +156,45 @@ static void more_tables(pgsrc *s, PGresult *res, sluice_error *err, const char *
                           n - 1, n == 2 ? "" : "s", n == 2 ? "s" : "ve", list);
 }
 
-sluice_status pg_check_identity(pgsrc *s, sluice_error *err)
+/* The finding for row i of identity_sql; with_more: name the other rows in the detail
+   (the open path's one error), else each row is its own finding (sluice check). */
+static void identity_finding(pgsrc *s, PGresult *res, int i, int with_more, char *name,
+                             size_t size, sluice_error *err)
+{
+    const char *schema = PQgetvalue(res, i, 0), *table = PQgetvalue(res, i, 1);
+    char sql[420], detail[1024];
+    sql_table(schema, table, sql, sizeof sql);
+    snprintf(name, size, "%s.%s", schema, table);
+    if (PQgetvalue(res, i, 2)[0] == 'u') {
+        s->host->error(err, SLUICE_FATAL, "cannot capture changes of unlogged table \"%s.%s\"",
+                       schema, table);
+        snprintf(detail, sizeof detail, "Changes of unlogged tables are not written to the "
+                                        "write-ahead log, so logical decoding cannot see them.");
+        s->host->error_hint(err, "Run ALTER TABLE %s SET LOGGED, or move the table out of the "
+                                 "schemas option.",
+                            sql);
+    } else {
+        char ident = PQgetvalue(res, i, 3)[0];
+        s->host->error(err, SLUICE_FATAL, "table \"%s.%s\" has no primary key and no REPLICA "
+                                          "IDENTITY FULL",
+                       schema, table);
+        snprintf(detail, sizeof detail,
+                 "Its replica identity is %s, so the log would not say which row an UPDATE or "
+                 "DELETE changed, and PostgreSQL refuses those statements on a published table "
+                 "without one.",
+                 ident == 'n' ? "NOTHING" : ident == 'i' ? "an index that no longer exists"
+                                                         : "DEFAULT (the primary key)");
+        s->host->error_hint(err, "Add a primary key to the table, or run ALTER TABLE %s REPLICA "
+                                 "IDENTITY FULL.",
+                            sql);
+    }
+    if (with_more)
+        more_tables(s, res, err, detail);
+    else
+        s->host->error_detail(err, "%s", detail);
+}
+
+sluice_status pg_check_identity(pgsrc *s, sluice_findings *out, sluice_error *err)
 {
     char *oids = pg_table_oids(s);
     if (!oids)
@@ -152,41 +205,14 @@ sluice_status pg_check_identity(pgsrc *s, sluice_error *err)
     free(oids);
     if (!res)
         return SLUICE_FATAL;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return SLUICE_OK;
+    sluice_status st = SLUICE_OK;
+    for (int i = 0; st == SLUICE_OK && i < PQntuples(res); i++) {
+        char name[420];
+        identity_finding(s, res, i, !out, name, sizeof name, err);
+        st = pg_report(s, out, SLUICE_SEVERITY_BLOCKING, name, err);
     }
-    const char *schema = PQgetvalue(res, 0, 0), *table = PQgetvalue(res, 0, 1);
-    char sql[420], detail[1024];
-    sql_table(schema, table, sql, sizeof sql);
-    if (PQgetvalue(res, 0, 2)[0] == 'u') {
-        s->host->error(err, SLUICE_FATAL, "cannot capture changes of unlogged table \"%s.%s\"",
-                       schema, table);
-        snprintf(detail, sizeof detail, "Changes of unlogged tables are not written to the "
-                                        "write-ahead log, so logical decoding cannot see them.");
-        more_tables(s, res, err, detail);
-        s->host->error_hint(err, "Run ALTER TABLE %s SET LOGGED, or move the table out of the "
-                                 "schemas option.",
-                            sql);
-        PQclear(res);
-        return SLUICE_FATAL;
-    }
-    char ident = PQgetvalue(res, 0, 3)[0];
-    s->host->error(err, SLUICE_FATAL, "table \"%s.%s\" has no primary key and no REPLICA "
-                                      "IDENTITY FULL",
-                   schema, table);
-    snprintf(detail, sizeof detail,
-             "Its replica identity is %s, so the log would not say which row an UPDATE or "
-             "DELETE changed, and PostgreSQL refuses those statements on a published table "
-             "without one.",
-             ident == 'n' ? "NOTHING" : ident == 'i' ? "an index that no longer exists"
-                                                     : "DEFAULT (the primary key)");
-    more_tables(s, res, err, detail);
-    s->host->error_hint(err, "Add a primary key to the table, or run ALTER TABLE %s REPLICA "
-                             "IDENTITY FULL.",
-                        sql);
     PQclear(res);
-    return SLUICE_FATAL;
+    return st;
 }
 
 sluice_status pg_publication_state(pgsrc *s, int *exists, int *ours, sluice_error *err)
@@ -215,7 +241,7 @@ static const char uncovered_sql[] =
     "     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)) "
     "ORDER BY 1, 2";
 
-static sluice_status check_operations(pgsrc *s, sluice_error *err)
+static sluice_status check_operations(pgsrc *s, sluice_findings *out, sluice_error *err)
 {
     const char *params[] = {s->publication};
     PGresult *res = pg_exec(s, s->conn,
@@ -254,16 +280,16 @@ static sluice_status check_operations(pgsrc *s, sluice_error *err)
                             name);
     }
     PQclear(res);
-    return st;
+    return st == SLUICE_OK ? st : pg_report(s, out, SLUICE_SEVERITY_BLOCKING, NULL, err);
 }
 
-sluice_status pg_check_publication(pgsrc *s, sluice_error *err)
+sluice_status pg_check_publication(pgsrc *s, sluice_findings *out, sluice_error *err)
 {
     int exists, ours;
     sluice_status st = pg_publication_state(s, &exists, &ours, err);
     if (st != SLUICE_OK || !exists || ours)
         return st; /* ours: pg_ensure_publication adds what is missing */
-    if ((st = check_operations(s, err)) != SLUICE_OK)
+    if ((st = check_operations(s, out, err)) != SLUICE_OK)
         return st;
     char *oids = pg_table_oids(s);
     if (!oids)
@@ -280,9 +306,10 @@ sluice_status pg_check_publication(pgsrc *s, sluice_error *err)
     }
     const char *schema = PQgetvalue(res, 0, 0), *table = PQgetvalue(res, 0, 1);
     int partly = PQgetvalue(res, 0, 2)[0] == 't';
-    char pub[200], sql[420], detail[1024];
+    char pub[200], sql[420], detail[1024], name[420];
     sql_name(s->publication, pub, sizeof pub);
     sql_table(schema, table, sql, sizeof sql);
+    snprintf(name, sizeof name, "%s.%s", schema, table);
     s->host->error(err, SLUICE_FATAL, "publication \"%s\" does not %sinclude table \"%s.%s\"",
                    s->publication, partly ? "fully " : "", schema, table);
     snprintf(detail, sizeof detail,
@@ -301,16 +328,16 @@ sluice_status pg_check_publication(pgsrc *s, sluice_error *err)
                                  "publication to a name sluice may create.",
                             pub, sql);
     PQclear(res);
-    return SLUICE_FATAL;
+    return pg_report(s, out, SLUICE_SEVERITY_BLOCKING, name, err);
 }
 
-sluice_status pg_check_cdc(pgsrc *s, int new_slots, sluice_error *err)
+sluice_status pg_check_cdc(pgsrc *s, int new_slots, sluice_findings *out, sluice_error *err)
 {
     sluice_status st;
-    if ((st = pg_check_wal_level(s, err)) != SLUICE_OK ||
-        (st = pg_check_replication_role(s, err)) != SLUICE_OK ||
-        (st = pg_check_identity(s, err)) != SLUICE_OK ||
-        (st = pg_check_publication(s, err)) != SLUICE_OK)
+    if ((st = pg_check_wal_level(s, out, err)) != SLUICE_OK ||
+        (st = pg_check_replication_role(s, out, err)) != SLUICE_OK ||
+        (st = pg_check_identity(s, out, err)) != SLUICE_OK ||
+        (st = pg_check_publication(s, out, err)) != SLUICE_OK)
         return st;
-    return new_slots ? pg_check_free_slot(s, new_slots, err) : SLUICE_OK;
+    return new_slots ? pg_check_free_slot(s, new_slots, out, err) : SLUICE_OK;
 }

@@ -287,7 +287,7 @@ sluice_status pg_snapshot_begin(void *instance, sluice_position *at, sluice_snap
     if (mode && strcmp(mode, "full-load") == 0)
         return plain_snapshot(s, at, snap, err);
     pg_slot_info si = {0};
-    sluice_status st = pg_check_cdc(s, 1, err);
+    sluice_status st = pg_check_cdc(s, 1, NULL, err);
     if (st == SLUICE_OK)
         st = pg_slot_info_get(s, &si, err);
     if (st == SLUICE_OK && si.exists)

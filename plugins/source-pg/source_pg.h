@@ -5,6 +5,7 @@
  *   conn.c      connections, server names, libpq errors, quoting
  *   strbuf.c    a growable string for SQL
  *   prereq.c    prerequisite checks, before anything is created
+ *   check.c     ABI 1.6 check: sluice check's findings (prereq.c's and more)
  *   catalog.c   discover: tables, columns, keys, replica identity
  *   indexes.c   discover: secondary indexes (ABI 1.2)
  *   sequences.c read_sequences: sequences and their values (ABI 1.2)
@@ -183,17 +184,30 @@ sluice_status pg_oom(pgsrc *s, sluice_error *err);
 
 /* ---- prereq.c ---- */
 
-/* Checks for change capture (slot needed: 1 when a new slot must be created). */
-sluice_status pg_check_wal_level(pgsrc *s, sluice_error *err);
-sluice_status pg_check_replication_role(pgsrc *s, sluice_error *err);
-sluice_status pg_check_free_slot(pgsrc *s, int needed, sluice_error *err);
-sluice_status pg_check_identity(pgsrc *s, sluice_error *err);
+/* Checks for change capture. Each reports its finding (filled into err) through
+   pg_report: with out NULL (opening the stream) a blocking finding returns
+   SLUICE_FATAL with err as the error, the first one stops; with out the host's list
+   (`sluice check`) every finding goes there and the checks go on. A failed query
+   returns its error either way. */
+sluice_status pg_report(pgsrc *s, sluice_findings *out, sluice_severity severity,
+                        const char *table, sluice_error *err);
+sluice_status pg_check_wal_level(pgsrc *s, sluice_findings *out, sluice_error *err);
+sluice_status pg_check_replication_role(pgsrc *s, sluice_findings *out, sluice_error *err);
+/* needed: slots a run would create (1 when ours does not exist yet) */
+sluice_status pg_check_free_slot(pgsrc *s, int needed, sluice_findings *out, sluice_error *err);
+sluice_status pg_check_identity(pgsrc *s, sluice_findings *out, sluice_error *err);
 /* The publication exists: 1 and whether sluice created it; 0 when it does not exist. */
 sluice_status pg_publication_state(pgsrc *s, int *exists, int *ours, sluice_error *err);
 /* A publication sluice did not create must publish every selected table and operation. */
-sluice_status pg_check_publication(pgsrc *s, sluice_error *err);
+sluice_status pg_check_publication(pgsrc *s, sluice_findings *out, sluice_error *err);
 /* All of the above that apply before a slot is made or used. */
-sluice_status pg_check_cdc(pgsrc *s, int new_slots, sluice_error *err);
+sluice_status pg_check_cdc(pgsrc *s, int new_slots, sluice_findings *out, sluice_error *err);
+
+/* ---- check.c: ABI 1.6 check ---- */
+
+/* `sluice check`: pg_check_cdc in the change-capture modes, plus what is worth knowing
+   first (server, privileges, sizes, large values, transactions, slots). Only reads. */
+sluice_status pg_check(void *instance, sluice_findings *out, sluice_error *err);
 
 /* ---- catalog.c ---- */
 

@@ -122,7 +122,7 @@ static sluice_status prepare_slot(pgsrc *s, uint64_t from, sluice_error *err)
     sluice_status st = pg_slot_info_get(s, &si, err);
     if (st != SLUICE_OK)
         return st;
-    if ((st = pg_check_cdc(s, si.exists ? 0 : 1, err)) != SLUICE_OK)
+    if ((st = pg_check_cdc(s, si.exists ? 0 : 1, NULL, err)) != SLUICE_OK)
         return st;
     if (si.exists && (st = pg_slot_usable(s, &si, err)) != SLUICE_OK)
         return st;

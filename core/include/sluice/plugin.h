@@ -36,6 +36,15 @@ typedef struct sluice_partition_list sluice_partition_list; /* list_partitions' 
 /* host->partition_add flags (since 1.4) */
 #define SLUICE_PARTITION_LEAF 0x1u /* holds rows itself (no sub-partitions) */
 typedef struct sluice_sequence_list sluice_sequence_list; /* read_sequences' output, opaque (1.2) */
+typedef struct sluice_findings sluice_findings; /* check()'s output, opaque (1.6) */
+
+/* How much a finding of check() matters (since 1.6). */
+typedef enum sluice_severity {
+    SLUICE_SEVERITY_INFO = 1,     /* worth knowing: versions, sizes, what exists */
+    SLUICE_SEVERITY_WARNING = 2,  /* the run works, but look first: data replaced at the
+                                     target, log retained, a slow start */
+    SLUICE_SEVERITY_BLOCKING = 3  /* the run would fail, or lose changes */
+} sluice_severity;
 
 /* A source's log_usage() figures (since 1.5); -1 where the source cannot tell. */
 typedef struct sluice_log_usage {
@@ -107,8 +116,9 @@ typedef struct sluice_host {
     /* Adds n to a named counter of this plugin, shown in the status file. */
     void (*count)(sluice_context *ctx, const char *counter, uint64_t n);
     /* A pipeline setting (settings table) as text, or NULL: e.g. "MaxFullLoadSubTasks".
-       Two names give facts of the pipeline: "mode" ("full-load", "full-load-and-cdc",
-       "cdc-only") and "pipeline" (its name). */
+       Names that give facts of the pipeline: "mode" ("full-load", "full-load-and-cdc",
+       "cdc-only"), "pipeline" (its name) and, since 1.6, "command": "check" while
+       `sluice check` runs (open() then must not refuse what check() reports), else NULL. */
     const char *(*setting)(sluice_context *ctx, const char *name);
 
     /* Catalog: discover() adds tables; strings are copied. NULL on bad arguments. */
@@ -160,6 +170,13 @@ typedef struct sluice_host {
        flags: SLUICE_PARTITION_*. 0, or -1 when out of memory. */
     int (*partition_add)(sluice_partition_list *list, sluice_str name, sluice_str parent,
                          uint32_t flags);
+
+    /* since 1.6 */
+    /* check(): reports one finding in the words of an error record: its message, detail
+       and hint, filled with host->error / error_detail / error_hint (its status is not
+       read). table: the "schema.name" it is about, or NULL. 0, or -1 when out of memory. */
+    int (*finding_add)(sluice_findings *out, sluice_severity severity, const char *table,
+                       const sluice_error *finding);
 } sluice_host;
 
 /* ---- the vtables ---- */
@@ -231,6 +248,14 @@ typedef struct sluice_source_vtable {
        instance between stream_read calls, a few times a minute. A figure the source
        cannot tell stays -1 (the core sets both before the call). */
     sluice_status (*log_usage)(void *instance, sluice_log_usage *out, sluice_error *err);
+
+    /* since 1.6, optional */
+    /* `sluice check`: after discover, report with host->finding_add everything the
+       pipeline's mode needs of the source and does not find (settings, privileges,
+       tables change capture cannot follow), and what is worth knowing first (sizes, log
+       kept, long transactions). It only reads: nothing is created or changed. A failure
+       to look (a lost connection) returns an error as usual. */
+    sluice_status (*check)(void *instance, sluice_findings *out, sluice_error *err);
 } sluice_source_vtable;
 
 /* Table preparation before a full load (AWS DMS TargetTablePrepMode). */
@@ -284,6 +309,15 @@ typedef struct sluice_sink_vtable {
     /* After prepare_table: `offered` (a SLUICE_NATIVE_* format the source can produce) if
        write_rows can take this table's values in that form, else SLUICE_NATIVE_NONE. */
     uint32_t (*native_format)(void *instance, const sluice_table *table, uint32_t offered);
+
+    /* since 1.6, optional */
+    /* `sluice check`: report with host->finding_add what the target lacks (privileges) and
+       what prepare_table would do to tables that exist (mode: the pipeline's
+       TargetTablePrepMode) and whether a checkpoint would be resumed. tables: the n tables
+       prepare_table would get, as the mapping and transforms make them. It only reads:
+       nothing is created or changed. */
+    sluice_status (*check)(void *instance, const sluice_table *const *tables, uint32_t n,
+                           sluice_prep_mode mode, sluice_findings *out, sluice_error *err);
 } sluice_sink_vtable;
 
 /* A transform: rewrites schemas once per table and batches in place. */
