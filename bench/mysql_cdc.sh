@@ -49,6 +49,7 @@ INSERT INTO pgbench_branches SELECT seq, 0, '' FROM seq_1_to_$CDC_SCALE;
 INSERT INTO pgbench_tellers SELECT seq, (seq - 1) DIV 10 + 1, 0, '' FROM seq_1_to_$((CDC_SCALE * 10));
 INSERT INTO pgbench_accounts SELECT seq, (seq - 1) DIV 100000 + 1, 0, '' FROM seq_1_to_$((CDC_SCALE * 100000));
 -- pgbench's tpcb-like transaction, without its SELECT
+DELIMITER //
 CREATE PROCEDURE tpcb(n INT)
 BEGIN
   DECLARE i INT DEFAULT 0;
@@ -64,7 +65,8 @@ BEGIN
     COMMIT;
     SET i = i + 1;
   END WHILE;
-END
+END//
+DELIMITER ;
 SQL
 pipeline() {  # FILE MODE TARGET_DB
   cat > "$1" <<EOF
@@ -83,6 +85,11 @@ tgt_sql "DROP DATABASE IF EXISTS mycdc_base WITH (FORCE)" postgres
 tgt_sql "CREATE DATABASE mycdc_base" postgres
 pipeline "$W/base.lua" full-load-and-cdc mycdc_base
 "$SLUICE" run --no-progress --state-dir "$W/base-state" "$W/base.lua" > "$W/base.log" 2>&1 & base=$!
+for _ in $(seq 600); do
+  [ "$(jq -r .phase "$W/base-state/status.json" 2>/dev/null)" = cdc ] && break
+  kill -0 $base 2>/dev/null || die "the base run ended: $(tail -5 "$W/base.log")"
+  sleep 0.2
+done
 my_sql cdc -e "INSERT INTO bench_marker VALUES (1)"
 for _ in $(seq 600); do
   [ "$(tgt_sql "SELECT count(*) FROM cdc.bench_marker" mycdc_base 2>/dev/null)" = 1 ] && break
@@ -165,7 +172,8 @@ if [ "${PG:-1}" = 1 ]; then
   log "PG -> PG catch-up (bench/pg_cdc.sh CATCHUP=1 LAG=0 CDC_MODES=engine-cdc RUNS=$RUNS)"
   RUNS=$RUNS CATCHUP=1 LAG=0 CDC_MODES="engine-cdc" CDC_TXNS=$CDC_TXNS CDC_CLIENTS=$CDC_CLIENTS \
     bash "$ROOT/bench/pg_cdc.sh" > "$W/pg_cdc.log" 2>&1 || log "pg_cdc.sh failed: see $W/pg_cdc.log"
-  PG_S=$(awk -F'\t' 'NR > 1 && $1 == "cdc_limits" && $2 == "engine-cdc" { print $5 }' "$RESULTS_DIR/pg_cdc_results.tsv" 2>/dev/null | head -1)
+  # its report's row: | **sluice** (cdc-only, ...) | runs | median s | ...
+  PG_S=$(awk -F'|' '/\*\*sluice\*\* \(cdc-only/ { gsub(/ /, "", $4); print $4; exit }' "$W/pg_cdc.log")
 fi
 
 # ---------------------------------------------------------------- report
