@@ -12,6 +12,7 @@
 #define EXIT_TRANSFORM 7        /* a transform failed */
 #define EXIT_TABLE_ERRORS 8     /* the run finished but some tables failed (see status) */
 #define EXIT_STATE 9            /* the state directory is unusable or locked */
+#define EXIT_MISMATCH 10        /* validate: some table differs between source and target */
 #define EXIT_KILLED 130         /* stopped at once by a second signal; safe to restart */
 
 #endif

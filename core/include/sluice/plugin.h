@@ -36,6 +36,7 @@ typedef struct sluice_partition_list sluice_partition_list; /* list_partitions' 
 /* host->partition_add flags (since 1.4) */
 #define SLUICE_PARTITION_LEAF 0x1u /* holds rows itself (no sub-partitions) */
 typedef struct sluice_sequence_list sluice_sequence_list; /* read_sequences' output, opaque (1.2) */
+typedef struct sluice_bound_list sluice_bound_list; /* validate_bounds' output, opaque (1.6) */
 
 /* A source's log_usage() figures (since 1.5); -1 where the source cannot tell. */
 typedef struct sluice_log_usage {
@@ -46,6 +47,26 @@ typedef struct sluice_log_usage {
                                transactions for us, a running total (PostgreSQL 14+:
                                pg_stat_replication_slots.spill_bytes) */
 } sluice_log_usage;
+
+/*
+ * `sluice validate` (since 1.6): the row count and a hash of the rows of a chunk
+ * (its filters applied), computed where the rows are, so they need not travel.
+ * Two sides' hashes compare only when both are in the same method; a plugin that
+ * cannot hash a chunk sets method SLUICE_HASH_NONE and the core compares rows.
+ */
+#define SLUICE_HASH_NONE 0u
+#define SLUICE_HASH_PG_ROW_TEXT 1u /* PostgreSQL: count(*) and the sum, as numeric text, of
+                                      hashtextextended(ROW(every column, in table order)::text,
+                                      0) under source-pg's output settings (DateStyle ISO, YMD;
+                                      IntervalStyle postgres; TimeZone UTC;
+                                      extra_float_digits 1; bytea_output hex) */
+typedef struct sluice_range_hash {
+    sluice_header header;
+    uint32_t method;  /* SLUICE_HASH_*: what digest holds; NONE: could not hash */
+    uint32_t reserved;
+    uint64_t rows;    /* rows of the chunk */
+    char digest[96];  /* NUL-terminated */
+} sluice_range_hash;
 
 typedef enum sluice_kind {
     SLUICE_KIND_SOURCE = 1,
@@ -160,6 +181,12 @@ typedef struct sluice_host {
        flags: SLUICE_PARTITION_*. 0, or -1 when out of memory. */
     int (*partition_add)(sluice_partition_list *list, sluice_str name, sluice_str parent,
                          uint32_t flags);
+
+    /* since 1.6 */
+    /* validate_bounds(): adds one chunk boundary, the values (canonical text) of the
+       table's key columns, in table order, of the first row of a chunk; copied.
+       0, or -1 when out of memory. */
+    int (*bound_add)(sluice_bound_list *list, const sluice_str *values, uint32_t n);
 } sluice_host;
 
 /* ---- the vtables ---- */
@@ -231,6 +258,18 @@ typedef struct sluice_source_vtable {
        instance between stream_read calls, a few times a minute. A figure the source
        cannot tell stays -1 (the core sets both before the call). */
     sluice_status (*log_usage)(void *instance, sluice_log_usage *out, sluice_error *err);
+
+    /* since 1.6, optional: `sluice validate` */
+    /* Cuts the table into chunks of about `rows` rows in key order: adds, with
+       host->bound_add, the key of every `rows`-th row (ascending; the first row's is left
+       out), so chunk i holds the keys from boundary i (inclusive) to boundary i+1. Keys
+       are the columns flagged SLUICE_COLUMN_KEY, in table order; none added: one chunk. */
+    sluice_status (*validate_bounds)(void *instance, const sluice_table *table, uint64_t rows,
+                                     sluice_bound_list *out, sluice_error *err);
+    /* The row count and hash of the chunk's rows (every filter applied), computed at the
+       source; out->method SLUICE_HASH_NONE when it cannot (the core then reads rows). */
+    sluice_status (*validate_hash)(void *instance, const sluice_chunk *chunk,
+                                   sluice_range_hash *out, sluice_error *err);
 } sluice_source_vtable;
 
 /* Table preparation before a full load (AWS DMS TargetTablePrepMode). */
@@ -284,6 +323,25 @@ typedef struct sluice_sink_vtable {
     /* After prepare_table: `offered` (a SLUICE_NATIVE_* format the source can produce) if
        write_rows can take this table's values in that form, else SLUICE_NATIVE_NONE. */
     uint32_t (*native_format)(void *instance, const sluice_table *table, uint32_t offered);
+
+    /* since 1.6, optional: `sluice validate` */
+    /* Like a source's read_chunk, at the target: fill the empty SNAPSHOT batch with INSERT
+       events for the rows of target table chunk->table that pass the chunk's filters (on
+       its columns; the key ranges of validate), values in canonical text; set
+       SLUICE_BATCH_LAST at the end. Called again until it has. Every filter must be
+       applied: a sink that cannot applies none and returns SLUICE_ERROR. */
+    sluice_status (*validate_read)(void *instance, const sluice_chunk *chunk,
+                                   sluice_batch *batch, sluice_error *err);
+    /* The row count and hash of the chunk's rows at the target, as the source's
+       validate_hash; out->method SLUICE_HASH_NONE when it cannot. */
+    sluice_status (*validate_hash)(void *instance, const sluice_chunk *chunk,
+                                   sluice_range_hash *out, sluice_error *err);
+    /* `sluice validate --repair`: in one target transaction, for each event of the batch
+       (table batch->table): DELETE removes the row with old_row's key; INSERT replaces
+       the row with new_row's key by new_row (removing it first when there). The
+       checkpoint is left as it is. */
+    sluice_status (*validate_repair)(void *instance, const sluice_batch *batch,
+                                     sluice_error *err);
 } sluice_sink_vtable;
 
 /* A transform: rewrites schemas once per table and batches in place. */
