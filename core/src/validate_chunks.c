@@ -70,6 +70,9 @@ int vtable_prepare(validation *v, vtable *t, sluice_error *err)
                      (!t->plan || (t->plan->passthrough && t->plan->values_untouched)) &&
                      SLUICE_HAS(&r->source->vt.source, sluice_source_vtable, validate_hash) &&
                      SLUICE_HAS(&r->sink->vt.sink, sluice_sink_vtable, validate_hash);
+    report_log(SLUICE_LOG_DEBUG, "validate: table \"%.*s.%.*s\": chunks %s", (int)t->source->schema.len,
+               t->source->schema.ptr, (int)t->source->name.len, t->source->name.ptr,
+               t->in_database ? "hashed in the databases first" : "compared row by row");
     t->nchunks = 1;
     if (SLUICE_HAS(&r->source->vt.source, sluice_source_vtable, validate_bounds)) {
         char where[300];

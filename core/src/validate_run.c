@@ -74,18 +74,29 @@ void vworker_close(vworker *w)
     w->batch = NULL;
 }
 
-/* Both sides hash the chunk where the rows are: 1 when they agree (counted). */
+/* Both sides hash the chunk where the rows are: 1 when they agree (counted), 0 when
+   not, or minus the exit code with err. */
 static int hashes_agree(vworker *w, vtable *t, const sluice_chunk *sc, const sluice_chunk *tc,
                         sluice_error *err)
 {
     sluice_range_hash th = {.header = SLUICE_HEADER_INIT(sluice_range_hash)};
     sluice_range_hash sh = {.header = SLUICE_HEADER_INIT(sluice_range_hash)};
-    if (INVOKE(&w->sink, sink, validate_hash, "validate", err, w->sink.handle, tc, &th, err) !=
-            SLUICE_OK ||
-        INVOKE(&w->src, source, validate_hash, "validate", err, w->src.handle, sc, &sh, err) !=
+    char twhere[300], swhere[300];
+    snprintf(twhere, sizeof twhere, "table \"%.*s.%.*s\"", (int)tc->table->schema.len,
+             tc->table->schema.ptr, (int)tc->table->name.len, tc->table->name.ptr);
+    snprintf(swhere, sizeof swhere, "table \"%.*s.%.*s\"", (int)sc->table->schema.len,
+             sc->table->schema.ptr, (int)sc->table->name.len, sc->table->name.ptr);
+    if (INVOKE(&w->sink, sink, validate_hash, twhere, err, w->sink.handle, tc, &th, err) !=
             SLUICE_OK)
-        return -1;
+        return -EXIT_TARGET;
+    if (INVOKE(&w->src, source, validate_hash, swhere, err, w->src.handle, sc, &sh, err) !=
+        SLUICE_OK)
+        return -EXIT_SOURCE;
     validate_rate_take(w->v, sh.rows > th.rows ? sh.rows : th.rows);
+    report_log(SLUICE_LOG_DEBUG, "validate: chunk %u of %u: source %llu rows, hash %u:%s; "
+               "target %llu rows, hash %u:%s", sc->index + 1, sc->count,
+               (unsigned long long)sh.rows, sh.method, sh.digest, (unsigned long long)th.rows,
+               th.method, th.digest);
     if (th.method == SLUICE_HASH_NONE || th.method != sh.method || th.rows != sh.rows ||
         strcmp(th.digest, sh.digest) != 0)
         return 0;
@@ -114,7 +125,7 @@ static int chunk_work(vworker *w, vtable *t, uint32_t index, sluice_error *err)
     }
     int agree = rc == 0 && t->in_database ? hashes_agree(w, t, &sc, &tc, err) : 0;
     if (agree < 0)
-        rc = err->status == SLUICE_FATAL ? EXIT_INTERNAL : EXIT_SOURCE;
+        rc = -agree;
     if (rc == 0 && !agree) {
         vrows src, tgt;
         vrows_init(&src);
