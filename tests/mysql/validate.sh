@@ -32,8 +32,9 @@ assert t["ty"]["chunks_hashed"] == 0  # across engines: compared value by value
 PY
 pass "every MariaDB type matches in canonical form after the type rules ($(wc -l < columns.txt) columns); 6 key-range chunks"
 
-tgt -c "UPDATE \"$DB\".ty SET vc = 'changed at the target' WHERE id = 2;
-        UPDATE \"$DB\".ty SET d182 = 0.02 WHERE id = 4;
+tgt -c "UPDATE \"$DB\".ty SET vc = 'changed at the target', js = '{\"k\": [1, 2.5, \"ü\"], \"n\": 0}' WHERE id = 2;
+        UPDATE \"$DB\".ty SET d182 = 0.02, ts = ts + interval '1 microsecond', b = false,
+          dbl = 0.3 WHERE id = 4;
         DELETE FROM \"$DB\".big WHERE id = 1234"
 rc=$(validate --format json --rechecks 1 --recheck-wait 50 --chunk-rows 500)
 [ "$rc" = 10 ] || fail "changed at the target: exit $rc: $(cat out.txt err.txt)"
@@ -42,11 +43,11 @@ import json, sys
 doc = json.load(open(sys.argv[1]))
 t = {x["source"].split(".")[1]: x for x in doc["tables"]}
 got = sorted((m["key"]["id"], m["kind"], tuple(m["columns"])) for m in t["ty"]["mismatches"])
-assert got == [("2", "differs", ("vc",)), ("4", "differs", ("d182",))], got
+assert got == [("2", "differs", ("vc", "js")), ("4", "differs", ("b", "d182", "dbl", "ts"))], got
 got = [(m["key"]["id"], m["kind"]) for m in t["big"]["mismatches"]]
 assert got == [("1234", "missing")], got
 PY
-pass "values changed and a row deleted at the target are found with their keys and columns"
+pass "values changed (text, JSON, boolean, decimal, double, timestamp) and a row deleted at the target are found with their keys and columns"
 
 rc=$(validate --repair --rechecks 0)
 [ "$rc" = 0 ] || fail "--repair: exit $rc: $(cat out.txt err.txt)"
