@@ -71,6 +71,7 @@ typedef struct vtable {
     vdiff *diffs;
     uint32_t ndiffs, diffs_cap;
     int diffs_truncated;            /* more than validate_diff_limit: the rest dropped */
+    uint32_t first_pass_keys;       /* keys that differed before the rechecks */
     uint32_t repaired;              /* keys --repair rewrote */
     int64_t started_us, elapsed_us;
 } vtable;

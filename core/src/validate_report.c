@@ -61,6 +61,9 @@ static int print_text(FILE *out, const validation *v)
                 "the databases); %.2f s\n",
                 (unsigned long long)t->source_rows, (unsigned long long)t->target_rows,
                 t->nchunks, t->chunks_hashed, (double)t->elapsed_us / 1e6);
+        if (t->first_pass_keys != t->ndiffs)
+            fprintf(out, "           %u keys differed at first, %u after reading them again\n",
+                    t->first_pass_keys, t->ndiffs);
         if (t->repaired)
             fprintf(out, "           repaired %u keys\n", t->repaired);
         if (t->ndiffs)
@@ -132,6 +135,7 @@ static json_t *table_json(const validation *v, const vtable *t)
     json_object_set_new(j, "chunks_hashed", json_integer(t->chunks_hashed));
     json_object_set_new(j, "differing_keys", json_integer(t->ndiffs));
     json_object_set_new(j, "differing_keys_truncated", json_boolean(t->diffs_truncated));
+    json_object_set_new(j, "first_pass_keys", json_integer(t->first_pass_keys));
     json_object_set_new(j, "repaired", json_integer(t->repaired));
     json_object_set_new(j, "seconds", json_real((double)t->elapsed_us / 1e6));
     json_t *diffs = json_array();
