@@ -251,7 +251,12 @@ static int validate_pipeline(pipeline_config *cfg, const validate_options *opt)
         rc = pick_tables(&r, &v, &err);
     if (rc == 0)
         rc = validate_chunks(&v, &err);
-    if (rc == 0) {
+    int any = 0;
+    for (uint32_t i = 0; rc == 0 && i < v.ntables; i++) {
+        v.tables[i].first_pass_keys = v.tables[i].ndiffs;
+        any |= v.tables[i].ndiffs > 0;
+    }
+    if (rc == 0 && any) { /* a worker of its own reads the differing keys again */
         vworker w;
         rc = vworker_open(&w, &v, &err);
         if (rc == 0)

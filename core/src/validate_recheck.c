@@ -218,8 +218,6 @@ static void table_failed(validation *v, vtable *t, int rc, const sluice_error *e
 int validate_recheck(validation *v, vworker *w, sluice_error *err)
 {
     uint32_t wait = v->opt->recheck_wait_ms;
-    for (uint32_t i = 0; i < v->ntables; i++)
-        v->tables[i].first_pass_keys = v->tables[i].ndiffs;
     for (uint32_t round = 0; round < v->opt->rechecks; round++) {
         int any = 0;
         for (uint32_t i = 0; i < v->ntables; i++)
