@@ -159,6 +159,10 @@ int validate_chunks(validation *v, sluice_error *err);
 /* Opens a worker's instances and chain (0, or an exit code with err); closes them. */
 int vworker_open(vworker *w, validation *v, sluice_error *err);
 void vworker_close(vworker *w);
+/* Reads a chunk at the target, then at the source, and compares the rows into t
+   (adding their counts to t's when count is set). 0, or an exit code with err. */
+int vcompare_rows(vworker *w, vtable *t, const sluice_table *out, const sluice_chunk *sc,
+                  const sluice_chunk *tc, int count, sluice_error *err);
 /* --max-rows-per-second: waits until `rows` more rows may be read. */
 void validate_rate_take(validation *v, uint64_t rows);
 

@@ -48,19 +48,8 @@ static int reread(vworker *w, vtable *t, const vdiff *old, uint32_t n, sluice_er
     }
     if (rc != 0)
         error_set(err, SLUICE_FATAL, "out of memory");
-    vrows src, tgt;
-    vrows_init(&src);
-    vrows_init(&tgt);
-    if (rc == 0)
-        rc = vrows_read_target(w, t, &tc, &tgt, err);
-    if (rc == 0)
-        rc = vrows_read_source(w, t, &sc, &src, err);
-    if (rc == 0) {
-        validate_rate_take(w->v, src.n > tgt.n ? src.n : tgt.n);
-        vcompare(t, out, &src, &tgt);
-    }
-    vrows_free(&src);
-    vrows_free(&tgt);
+    else
+        rc = vcompare_rows(w, t, out, &sc, &tc, 0, err);
     arena_free(&a);
     return rc;
 }

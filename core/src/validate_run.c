@@ -108,6 +108,28 @@ static int hashes_agree(vworker *w, vtable *t, const sluice_chunk *sc, const slu
     return 1;
 }
 
+int vcompare_rows(vworker *w, vtable *t, const sluice_table *out, const sluice_chunk *sc,
+                  const sluice_chunk *tc, int count, sluice_error *err)
+{
+    vrows src, tgt;
+    vrows_init(&src);
+    vrows_init(&tgt);
+    int rc = vrows_read_target(w, t, tc, &tgt, err); /* the target first: see the top */
+    if (rc == 0)
+        rc = vrows_read_source(w, t, sc, &src, err);
+    if (rc == 0) {
+        validate_rate_take(w->v, src.n > tgt.n ? src.n : tgt.n);
+        vcompare(t, out, &src, &tgt);
+        pthread_mutex_lock(&t->lock);
+        t->source_rows += count ? src.n : 0;
+        t->target_rows += count ? tgt.n : 0;
+        pthread_mutex_unlock(&t->lock);
+    }
+    vrows_free(&src);
+    vrows_free(&tgt);
+    return rc;
+}
+
 /* One chunk of one table; 0, or an exit code with err. */
 static int chunk_work(vworker *w, vtable *t, uint32_t index, sluice_error *err)
 {
@@ -126,24 +148,8 @@ static int chunk_work(vworker *w, vtable *t, uint32_t index, sluice_error *err)
     int agree = rc == 0 && t->in_database ? hashes_agree(w, t, &sc, &tc, err) : 0;
     if (agree < 0)
         rc = -agree;
-    if (rc == 0 && !agree) {
-        vrows src, tgt;
-        vrows_init(&src);
-        vrows_init(&tgt);
-        rc = vrows_read_target(w, t, &tc, &tgt, err);
-        if (rc == 0)
-            rc = vrows_read_source(w, t, &sc, &src, err);
-        if (rc == 0) {
-            validate_rate_take(w->v, src.n > tgt.n ? src.n : tgt.n);
-            vcompare(t, out, &src, &tgt);
-            pthread_mutex_lock(&t->lock);
-            t->source_rows += src.n;
-            t->target_rows += tgt.n;
-            pthread_mutex_unlock(&t->lock);
-        }
-        vrows_free(&src);
-        vrows_free(&tgt);
-    }
+    if (rc == 0 && !agree)
+        rc = vcompare_rows(w, t, out, &sc, &tc, 1, err);
     arena_free(&a);
     return rc;
 }
