@@ -166,7 +166,8 @@ int vrows_read_source(vworker *w, const vtable *t, const sluice_chunk *chunk, vr
         if (last)
             break;
     }
-    qsort_r(out->rows, out->n, sizeof *out->rows, sort_cmp, (void *)t);
+    if (out->n > 1)
+        qsort_r(out->rows, out->n, sizeof *out->rows, sort_cmp, (void *)t);
     return 0;
 }
 
@@ -204,6 +205,7 @@ int vrows_read_target(vworker *w, const vtable *t, const sluice_chunk *chunk, vr
         if (b->flags & SLUICE_BATCH_LAST)
             break;
     }
-    qsort_r(out->rows, out->n, sizeof *out->rows, sort_cmp, (void *)t);
+    if (out->n > 1)
+        qsort_r(out->rows, out->n, sizeof *out->rows, sort_cmp, (void *)t);
     return 0;
 }
