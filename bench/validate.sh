@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # bench/validate.sh -- `sluice validate` on the pgbench scale-50 and wide datasets
-# against the plain way: SELECT count(*) plus md5(string_agg(t::text, '' ORDER BY
-# key)))-style hash of every table in psql on both sides (the two sides at once, as validate
-# reads them), in the same run, ROUNDS rounds alternating, medians. The md5 goes
-# over each row's md5 (md5(string_agg(md5(t::text), '' ORDER BY key))): the rows'
-# text itself would pass PostgreSQL's 1 GB string limit on the wide table.
+# against the plain way: SELECT count(*) plus an md5(string_agg(...)) hash of
+# every table in psql on both sides (the two sides at once, as validate reads
+# them), in the same run, ROUNDS rounds alternating, medians. The md5 goes over
+# each row's md5, md5(string_agg(md5(t::text), '' ORDER BY key)): the rows' text
+# itself would pass PostgreSQL's 1 GB string limit on the wide table.
 #
 # The datasets are bench/pg_setup.sh's instances (source pgbench on
 # $SRC_PORT_PGBENCH, wide on $SRC_PORT_WIDE, database "src"); the target is a
