@@ -11,6 +11,7 @@ int cli_status(int argc, char **argv);
 int cli_sync_sequences(int argc, char **argv); /* cli_sequences.c */
 int cli_plan(int argc, char **argv);           /* cli_plan.c */
 int cli_check(int argc, char **argv);          /* cli_check.c */
+int cli_validate(int argc, char **argv);       /* cli_validate.c */
 
 /* Options every command takes: --log-format plain|json, --verbose. Returns 1 when
    argv[*i] was one of them (and advances *i past its value), -1 on a bad value. */

@@ -33,7 +33,7 @@ static void check_usage(FILE *out)
             "                        table, message, detail, hint})\n"
             "  --log-format FORMAT   plain (default) or json, for log lines on stderr\n"
             "  --verbose             also log debug lines\n",
-            EXIT_CHECK_BLOCKED);
+            EXIT_FOUND);
 }
 
 static int bad_arg(const char *fmt, const char *arg, const char *hint)
@@ -139,9 +139,9 @@ static int check_pipeline(pipeline_config *cfg, int json)
         if (printed != 0 || fflush(stdout) != 0)
             rc = (error_set(&err, SLUICE_FATAL, "could not print the findings"), EXIT_INTERNAL);
         else if (findings_count(&f, SLUICE_SEVERITY_BLOCKING))
-            rc = EXIT_CHECK_BLOCKED;
+            rc = EXIT_FOUND;
     }
-    if (rc != 0 && rc != EXIT_CHECK_BLOCKED)
+    if (rc != 0 && rc != EXIT_FOUND)
         report_error(&err);
     free(targets.tables);
     findings_free(&f);

@@ -12,7 +12,8 @@
 #define EXIT_TRANSFORM 7        /* a transform failed */
 #define EXIT_TABLE_ERRORS 8     /* the run finished but some tables failed (see status) */
 #define EXIT_STATE 9            /* the state directory is unusable or locked */
-#define EXIT_CHECK_BLOCKED 10   /* sluice check: something would stop the pipeline */
+#define EXIT_FOUND 10           /* check: something would stop the pipeline; validate: a
+                                   table differs between source and target */
 #define EXIT_KILLED 130         /* stopped at once by a second signal; safe to restart */
 
 #endif

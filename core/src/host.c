@@ -388,6 +388,40 @@ void chunk_list_free(sluice_chunk_list *l)
     memset(l, 0, sizeof *l);
 }
 
+/* ---- bound lists ---- */
+
+static int host_bound_add(sluice_bound_list *l, const sluice_str *values, uint32_t n)
+{
+    if (!values || n == 0 || (l->count > 0 && n != l->nkeys))
+        return -1;
+    if (grow((void **)&l->values, &l->capacity, (l->count + 1) * n, sizeof *l->values) != 0)
+        return -1;
+    sluice_str *row = &l->values[(size_t)l->count * n];
+    for (uint32_t i = 0; i < n; i++) {
+        char *p = malloc(values[i].len + 1);
+        if (!p) {
+            while (i-- > 0)
+                free((void *)row[i].ptr);
+            return -1;
+        }
+        if (values[i].len)
+            memcpy(p, values[i].ptr, values[i].len);
+        p[values[i].len] = '\0';
+        row[i] = (sluice_str){p, values[i].len};
+    }
+    l->nkeys = n;
+    l->count++;
+    return 0;
+}
+
+void bound_list_free(sluice_bound_list *l)
+{
+    for (size_t i = 0; i < (size_t)l->count * l->nkeys; i++)
+        free((void *)l->values[i].ptr);
+    free(l->values);
+    memset(l, 0, sizeof *l);
+}
+
 /* ---- the table ---- */
 
 static int host_table_selected(sluice_context *ctx, sluice_str schema, sluice_str name)
@@ -418,6 +452,7 @@ static const sluice_host host_table = {
     .table_selected = host_table_selected,
     .partition_add = partition_list_add,
     .finding_add = findings_add,
+    .bound_add = host_bound_add,
 };
 
 const sluice_host *host_api(void) { return &host_table; }

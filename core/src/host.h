@@ -54,6 +54,14 @@ struct sluice_chunk_list {
 };
 void chunk_list_free(sluice_chunk_list *l);
 
+/* ---- bound lists (validate_bounds output, ABI 1.6) ---- */
+struct sluice_bound_list {
+    sluice_str *values;  /* count boundaries of nkeys values each, row-major; copies */
+    uint32_t nkeys;      /* set by the first bound_add; every later one must match */
+    uint32_t count, capacity;
+};
+void bound_list_free(sluice_bound_list *l);
+
 /* ---- sequence lists (read_sequences output, seqlist.c) ---- */
 struct sluice_sequence_list {
     sluice_sequence *items; /* count entries of sizeof(sluice_sequence) */

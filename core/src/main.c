@@ -31,6 +31,7 @@ static const command commands[] = {
     {"run", "run a pipeline: full load and/or change capture", cli_run},
     {"plan", "dry run: each table's column mapping, target DDL and sample rows", cli_plan},
     {"check", "pre-migration assessment: what would stop or surprise the pipeline", cli_check},
+    {"validate", "compare source and target tables by chunked hashes; --repair", cli_validate},
     {"status", "show a pipeline's status file", cli_status},
     {"cleanup", "drop the slot/publication a pipeline created; forget its progress", cli_cleanup},
     {"sync-sequences", "set the target's sequences to the source's values (cutover)",
@@ -68,11 +69,11 @@ static int cli_help(int argc, char **argv)
            "  %3d  a transform failed\n"
            "  %3d  finished, but some tables failed (see sluice status)\n"
            "  %3d  the state directory is unusable or in use\n"
-           "  %3d  sluice check found something blocking\n"
+           "  %3d  sluice check found something blocking; sluice validate found a table\n"
+           "       that differs between source and target\n"
            "  %3d  stopped at once by a second signal (safe to run again)\n",
            EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_CONFIG, EXIT_PLUGIN, EXIT_SOURCE,
-           EXIT_TARGET, EXIT_TRANSFORM, EXIT_TABLE_ERRORS, EXIT_STATE, EXIT_CHECK_BLOCKED,
-           EXIT_KILLED);
+           EXIT_TARGET, EXIT_TRANSFORM, EXIT_TABLE_ERRORS, EXIT_STATE, EXIT_FOUND, EXIT_KILLED);
     return EXIT_OK;
 }
 

@@ -91,6 +91,7 @@ static void sp_close(void *instance)
         return;
     /* Closing the connection rolls back whatever is open there: an unfinished COPY, an
        uncommitted group of transactions. Nothing that was not flushed survives. */
+    PQclear(s->validate_res);
     if (s->conn)
         PQfinish(s->conn);
     sp_errors_free(s); /* before the tables: it resets their counts */
@@ -242,6 +243,9 @@ static const sluice_sink_vtable sp_vtable = {
     .set_sequences = sp_set_sequences_cb,
     .native_format = sp_native_format_cb,
     .check = sp_check_cb,
+    .validate_read = sp_validate_read,
+    .validate_hash = sp_validate_hash,
+    .validate_repair = sp_validate_repair,
 };
 
 static const sluice_options sp_option_table = {

@@ -19,6 +19,7 @@
  *   indexdef.c    their DDL text; sequences.c set_sequences (ABI 1.2)
  *   sqltext.c     quoting and COPY escaping; sbuf.c the byte buffer
  *   check.c       ABI 1.6 check: sluice check's findings about the target
+ *   validate.c    ABI 1.7 validate_read / validate_hash / validate_repair (`sluice validate`)
  */
 #ifndef SINKPG_H
 #define SINKPG_H
@@ -212,6 +213,11 @@ typedef struct sinkpg {
     int ck_locked;         /* this session holds the checkpoint key's advisory lock */
     char *ck_qname;        /* "schema"."table" of the checkpoint table */
 
+    /* sluice validate (validate.c) */
+    PGconn *validate_conn; /* the connection the output settings were set on */
+    PGresult *validate_res; /* validate_read's rows, handed out over several calls */
+    int validate_row;
+
     /* scratch buffers reused across calls */
     sbuf sql, vals;
     const char **params;
@@ -253,6 +259,14 @@ PGresult *sp_query(sinkpg *s, sluice_error *err, sluice_status st, const char *s
 void sp_scrub(const sinkpg *s, char *text);
 /* The target's server as "host:port" for messages (never the conninfo). */
 void sp_server_name(const sinkpg *s, char *buf, size_t size);
+
+/* ---- validate.c: ABI 1.6 ---- */
+
+sluice_status sp_validate_read(void *instance, const sluice_chunk *chunk, sluice_batch *batch,
+                               sluice_error *err);
+sluice_status sp_validate_hash(void *instance, const sluice_chunk *chunk, sluice_range_hash *out,
+                               sluice_error *err);
+sluice_status sp_validate_repair(void *instance, const sluice_batch *batch, sluice_error *err);
 
 /* ---- tables.c ---- */
 

@@ -192,6 +192,7 @@ static const sluice_source_vtable my_vtable = {
     .snapshot_begin = my_snapshot_begin,
     .snapshot_attach = my_snapshot_attach,
     .split_table = my_split_table,
+    .validate_bounds = my_validate_bounds,
     .stream_start = my_stream_start,
     .stream_read = my_stream_read,
     .ack = my_ack,

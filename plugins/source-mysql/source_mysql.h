@@ -11,6 +11,7 @@
  *   snapshot.c  snapshot_begin / snapshot_attach: one snapshot for every lane
  *   read.c      split_table and the full-load reader (streamed rows)
  *   values.c    text-protocol fields -> canonical values
+ *   validate.c  ABI 1.6 validate_bounds: key-range chunks for `sluice validate`
  *   filters.c   the pipeline's row filters as SQL
  *   rpl.c       the binlog transport: a replica connection read by a thread
  *   stream.c    change capture: binlog events -> transactions of change events
@@ -275,6 +276,9 @@ int my_binlog_value(const sluice_host *host, sluice_batch *b, const my_table *t,
                     const mybl_value *mv, sluice_value *v);
 /* Whether my_filter_sql can write every row filter of the chunk as SQL. */
 int my_filters_pushable(const sluice_chunk *chunk);
+/* validate.c: ABI 1.6 validate_bounds (`sluice validate`) */
+sluice_status my_validate_bounds(void *instance, const sluice_table *table, uint64_t rows,
+                                 sluice_bound_list *out, sluice_error *err);
 /* Appends the chunk's row filters: " WHERE (...)" when first, else " AND (...)";
    nothing (0) unless my_filters_pushable. */
 int my_filter_sql(my_buf *b, const sluice_chunk *chunk, int first);

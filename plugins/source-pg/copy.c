@@ -191,8 +191,8 @@ static char *copy_sql(const sluice_chunk *chunk, char **from, uint32_t nfrom, in
 /* The chunk's FROM items: its partitions, or the table (ONLY keeps inheritance
    children out, each a table of its own; a partitioned table has no rows of its
    own, so it is read whole). */
-static sluice_status chunk_from(pgsrc *s, const sluice_chunk *chunk, char ***from, uint32_t *n,
-                                sluice_error *err)
+sluice_status pg_chunk_from(pgsrc *s, const sluice_chunk *chunk, char ***from, uint32_t *n,
+                            sluice_error *err)
 {
     uint32_t np;
     if (sluice_chunk_partitions(chunk, &np))
@@ -241,7 +241,7 @@ static sluice_status start_copy(pgsrc *s, const sluice_chunk *chunk, sluice_erro
     }
     char **from;
     uint32_t nfrom;
-    sluice_status st = chunk_from(s, chunk, &from, &nfrom, err);
+    sluice_status st = pg_chunk_from(s, chunk, &from, &nfrom, err);
     if (st != SLUICE_OK)
         return st;
     char *sql = copy_sql(chunk, from, nfrom, c->binary, &c->filtered);

@@ -239,6 +239,8 @@ static const sluice_source_vtable pg_vtable = {
     .list_partitions = pg_list_partitions,
     .log_usage = pg_log_usage,
     .check = pg_check,
+    .validate_bounds = pg_validate_bounds,
+    .validate_hash = pg_validate_hash,
 };
 
 static const sluice_options pg_option_table = {

@@ -20,6 +20,7 @@
  *   relmap.c    RELATION messages -> tables (and reshapes)
  *   stream.c    START_REPLICATION, stream_read, ack, feedback, heartbeat
  *   usage.c     ABI 1.5 log_usage: the slot's retained WAL and spilled bytes
+ *   validate.c  ABI 1.6 validate_bounds and validate_hash, for `sluice validate`
  */
 #ifndef SOURCE_PG_H
 #define SOURCE_PG_H
@@ -258,6 +259,13 @@ int pg_type_is_int(sluice_type t);
 
 sluice_status pg_log_usage(void *instance, sluice_log_usage *out, sluice_error *err);
 
+/* ---- validate.c: ABI 1.6 ---- */
+
+sluice_status pg_validate_bounds(void *instance, const sluice_table *table, uint64_t rows,
+                                 sluice_bound_list *out, sluice_error *err);
+sluice_status pg_validate_hash(void *instance, const sluice_chunk *chunk, sluice_range_hash *out,
+                               sluice_error *err);
+
 /* ---- slot.c ---- */
 
 sluice_status pg_snapshot_begin(void *instance, sluice_position *at, sluice_snapshot *snapshot,
@@ -289,6 +297,10 @@ const char *pg_mode(pgsrc *s);
 
 sluice_status pg_split_table(void *instance, const sluice_table *table, uint32_t want,
                              sluice_chunk_list *out, sluice_error *err);
+/* The chunk's FROM items (ONLY "s"."t", or its partitions): *n malloc'ed strings, freed
+   with pg_free_strings. */
+sluice_status pg_chunk_from(pgsrc *s, const sluice_chunk *chunk, char ***from, uint32_t *n,
+                            sluice_error *err);
 sluice_status pg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_batch *batch,
                             sluice_error *err);
 void pg_copy_reset(pgsrc *s);

@@ -45,6 +45,7 @@ typedef enum sluice_severity {
                                      target, log retained, a slow start */
     SLUICE_SEVERITY_BLOCKING = 3  /* the run would fail, or lose changes */
 } sluice_severity;
+typedef struct sluice_bound_list sluice_bound_list; /* validate_bounds' output, opaque (1.7) */
 
 /* A source's log_usage() figures (since 1.5); -1 where the source cannot tell. */
 typedef struct sluice_log_usage {
@@ -55,6 +56,26 @@ typedef struct sluice_log_usage {
                                transactions for us, a running total (PostgreSQL 14+:
                                pg_stat_replication_slots.spill_bytes) */
 } sluice_log_usage;
+
+/*
+ * `sluice validate` (since 1.7): the row count and a hash of the rows of a chunk
+ * (its filters applied), computed where the rows are, so they need not travel.
+ * Two sides' hashes compare only when both are in the same method; a plugin that
+ * cannot hash a chunk sets method SLUICE_HASH_NONE and the core compares rows.
+ */
+#define SLUICE_HASH_NONE 0u
+#define SLUICE_HASH_PG_ROW_TEXT 1u /* PostgreSQL: count(*) and the sum, as numeric text, of
+                                      hashtextextended(ROW(every column, in table order)::text,
+                                      0) under source-pg's output settings (DateStyle ISO, YMD;
+                                      IntervalStyle postgres; TimeZone UTC;
+                                      extra_float_digits 1; bytea_output hex) */
+typedef struct sluice_range_hash {
+    sluice_header header;
+    uint32_t method;  /* SLUICE_HASH_*: what digest holds; NONE: could not hash */
+    uint32_t reserved;
+    uint64_t rows;    /* rows of the chunk */
+    char digest[96];  /* NUL-terminated */
+} sluice_range_hash;
 
 typedef enum sluice_kind {
     SLUICE_KIND_SOURCE = 1,
@@ -177,6 +198,12 @@ typedef struct sluice_host {
        read). table: the "schema.name" it is about, or NULL. 0, or -1 when out of memory. */
     int (*finding_add)(sluice_findings *out, sluice_severity severity, const char *table,
                        const sluice_error *finding);
+
+    /* since 1.7 */
+    /* validate_bounds(): adds one chunk boundary, the values (canonical text) of the
+       table's key columns, in table order, of the first row of a chunk; copied.
+       0, or -1 when out of memory. */
+    int (*bound_add)(sluice_bound_list *list, const sluice_str *values, uint32_t n);
 } sluice_host;
 
 /* ---- the vtables ---- */
@@ -256,6 +283,18 @@ typedef struct sluice_source_vtable {
        kept, long transactions). It only reads: nothing is created or changed. A failure
        to look (a lost connection) returns an error as usual. */
     sluice_status (*check)(void *instance, sluice_findings *out, sluice_error *err);
+
+    /* since 1.7, optional: `sluice validate` */
+    /* Cuts the table into chunks of about `rows` rows in key order: adds, with
+       host->bound_add, the key of every `rows`-th row (ascending; the first row's is left
+       out), so chunk i holds the keys from boundary i (inclusive) to boundary i+1. Keys
+       are the columns flagged SLUICE_COLUMN_KEY, in table order; none added: one chunk. */
+    sluice_status (*validate_bounds)(void *instance, const sluice_table *table, uint64_t rows,
+                                     sluice_bound_list *out, sluice_error *err);
+    /* The row count and hash of the chunk's rows (every filter applied), computed at the
+       source; out->method SLUICE_HASH_NONE when it cannot (the core then reads rows). */
+    sluice_status (*validate_hash)(void *instance, const sluice_chunk *chunk,
+                                   sluice_range_hash *out, sluice_error *err);
 } sluice_source_vtable;
 
 /* Table preparation before a full load (AWS DMS TargetTablePrepMode). */
@@ -318,6 +357,25 @@ typedef struct sluice_sink_vtable {
        nothing is created or changed. */
     sluice_status (*check)(void *instance, const sluice_table *const *tables, uint32_t n,
                            sluice_prep_mode mode, sluice_findings *out, sluice_error *err);
+
+    /* since 1.7, optional: `sluice validate` */
+    /* Like a source's read_chunk, at the target: fill the empty SNAPSHOT batch with INSERT
+       events for the rows of target table chunk->table that pass the chunk's filters (on
+       its columns; the key ranges of validate), values in canonical text; set
+       SLUICE_BATCH_LAST at the end. Called again until it has. Every filter must be
+       applied: a sink that cannot applies none and returns SLUICE_ERROR. */
+    sluice_status (*validate_read)(void *instance, const sluice_chunk *chunk,
+                                   sluice_batch *batch, sluice_error *err);
+    /* The row count and hash of the chunk's rows at the target, as the source's
+       validate_hash; out->method SLUICE_HASH_NONE when it cannot. */
+    sluice_status (*validate_hash)(void *instance, const sluice_chunk *chunk,
+                                   sluice_range_hash *out, sluice_error *err);
+    /* `sluice validate --repair`: in one target transaction, for each event of the batch
+       (table batch->table): DELETE removes the row with old_row's key; INSERT replaces
+       the row with new_row's key by new_row (removing it first when there). The
+       checkpoint is left as it is. */
+    sluice_status (*validate_repair)(void *instance, const sluice_batch *batch,
+                                     sluice_error *err);
 } sluice_sink_vtable;
 
 /* A transform: rewrites schemas once per table and batches in place. */
