@@ -107,20 +107,7 @@ static int open_pipeline(runner *r, sluice_error *err)
 {
     run_options opts = {NULL, NULL, 0, NULL};
     r->no_state = 1;
-    int rc = runner_setup_plugins(r, &opts, err);
-    if (rc != 0)
-        return rc;
-    if (instance_open(&r->main_source, r->source, r->source_config, &r->env, err) != SLUICE_OK)
-        return EXIT_SOURCE;
-    if (runner_discover(r, err) != 0)
-        return EXIT_SOURCE;
-    if ((rc = runner_check_plans(r, err)) != 0)
-        return rc;
-    if (chain_open(&r->main_chain, r->cfg->mapping, r->source->vt.source.position_format,
-                   r->transforms, r->transform_configs, r->ntransforms, &r->env,
-                   err) != SLUICE_OK)
-        return EXIT_TRANSFORM;
-    return 0;
+    return runner_open_reading(r, &opts, err);
 }
 
 /* Every selected table: its output table, its plan, and the sample if asked. */

@@ -168,19 +168,9 @@ static int open_pipeline(runner *r, validation *v, sluice_error *err)
 {
     run_options opts = {NULL, v->opt->state_dir, 0, NULL};
     r->no_state = !v->opt->repair; /* a plain validate runs beside the pipeline's run */
-    int rc = runner_setup_plugins(r, &opts, err);
+    int rc = runner_open_reading(r, &opts, err);
     if (rc != 0)
         return rc;
-    if (instance_open(&r->main_source, r->source, r->source_config, &r->env, err) != SLUICE_OK)
-        return EXIT_SOURCE;
-    if (runner_discover(r, err) != 0)
-        return EXIT_SOURCE;
-    if ((rc = runner_check_plans(r, err)) != 0)
-        return rc;
-    if (chain_open(&r->main_chain, r->cfg->mapping, r->source->vt.source.position_format,
-                   r->transforms, r->transform_configs, r->ntransforms, &r->env,
-                   err) != SLUICE_OK)
-        return EXIT_TRANSFORM;
     if (instance_open(&r->main_sink, r->sink, r->sink_config, &r->env, err) != SLUICE_OK)
         return EXIT_TARGET;
     if (v->opt->repair) { /* sink-pg: also takes the checkpoint's lock, held till the end */

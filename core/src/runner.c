@@ -394,6 +394,24 @@ int runner_check_plans(runner *r, sluice_error *err)
     return rc;
 }
 
+int runner_open_reading(runner *r, const run_options *opts, sluice_error *err)
+{
+    int rc = runner_setup_plugins(r, opts, err);
+    if (rc != 0)
+        return rc;
+    if (instance_open(&r->main_source, r->source, r->source_config, &r->env, err) != SLUICE_OK)
+        return EXIT_SOURCE;
+    if (runner_discover(r, err) != 0)
+        return EXIT_SOURCE;
+    if ((rc = runner_check_plans(r, err)) != 0)
+        return rc;
+    if (chain_open(&r->main_chain, r->cfg->mapping, r->source->vt.source.position_format,
+                   r->transforms, r->transform_configs, r->ntransforms, &r->env,
+                   err) != SLUICE_OK)
+        return EXIT_TRANSFORM;
+    return 0;
+}
+
 /* The /metrics endpoint (--metrics-listen wins over setting MetricsListen), before
    any server is contacted so a port in use fails at once. */
 static int start_metrics(runner *r, const run_options *opts, sluice_error *err)

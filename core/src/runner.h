@@ -86,6 +86,10 @@ void runner_teardown(runner *r);
    (0, or EXIT_CONFIG naming the rule). */
 int runner_discover(runner *r, sluice_error *err);
 int runner_check_plans(runner *r, sluice_error *err);
+/* The opening steps of a run up to the plans and the mapping chain, with nothing
+   written (sluice plan, sluice validate): plugins, the source, discovery, the
+   plans checked, r->main_chain. 0, or an exit code with err filled. */
+int runner_open_reading(runner *r, const run_options *opts, sluice_error *err);
 
 /* Shared by the phases (runner.c). */
 void runner_fail(runner *r, int exit_code, const sluice_error *err);
