@@ -103,9 +103,19 @@ static int cut_at_until(runner *r, sluice_batch *b)
 }
 
 /* The last COMMIT read: its position, and (for the source latency) its commit time
-   at the source next to the moment we captured it. */
+   at the source next to the moment we captured it. When the target had applied all
+   captured before, the batch's first commit is where the target's lag starts. */
 static void note_source_position(runner *r, const sluice_batch *b)
 {
+    stats *s = r->stats;
+    if (atomic_load(&s->last_capture_source_us) <= atomic_load(&s->last_commit_source_us))
+        for (uint32_t i = 0; i < b->nevents; i++) {
+            sluice_event *e = sluice_batch_event(b, i);
+            if (e->op == SLUICE_OP_COMMIT && e->commit_time_us) {
+                atomic_store(&s->pending_from_us, e->commit_time_us);
+                break;
+            }
+        }
     for (uint32_t i = b->nevents; i-- > 0;) {
         sluice_event *e = sluice_batch_event(b, i);
         if (e->op == SLUICE_OP_COMMIT && e->position) {

@@ -84,6 +84,10 @@ static void print_flow(json_t *root)
     if (json_is_number(tgt))
         printf("%s%.3f s source commit to target commit\n",
                json_is_number(src) ? "           " : "latency:   ", json_number_value(tgt));
+    json_t *lag = json_object_get(root, "target_lag_seconds");
+    if (json_is_number(lag))
+        printf("lag:       %.3f s behind the source (0: every captured transaction applied)\n",
+               json_number_value(lag));
     json_t *queue = json_object_get(root, "queue_depth_batches");
     if (json_is_integer(queue))
         printf("queue:     %lld batches waiting for the sink\n",

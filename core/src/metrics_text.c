@@ -168,6 +168,13 @@ static void pipeline_families(text *t, stats *s)
            "commit at the target.");
     if (tgt >= 0)
         sample(t, s, "sluice_target_latency_seconds", NULL, tgt);
+    double lag = stats_target_lag(s);
+    family(t, "sluice_target_lag_seconds", "gauge",
+           "Change capture: how far the target is behind now: 0 when every captured "
+           "transaction is applied, else the time since the source commit of the oldest one "
+           "not yet applied.");
+    if (lag >= 0)
+        sample(t, s, "sluice_target_lag_seconds", NULL, lag);
     int64_t applied = atomic_load(&s->last_commit_source_us);
     family(t, "sluice_last_applied_commit_timestamp_seconds", "gauge",
            "Source commit time of the last transaction committed at the target, seconds since "

@@ -146,6 +146,18 @@ double stats_source_latency(stats *s)
     return latency(atomic_load(&s->last_capture_source_us), atomic_load(&s->last_capture_us));
 }
 
+double stats_target_lag(stats *s)
+{
+    int64_t captured = atomic_load(&s->last_capture_source_us);
+    int64_t applied = atomic_load(&s->last_commit_source_us);
+    if (!captured)
+        return -1;
+    if (captured <= applied)
+        return 0.0;
+    int64_t from = atomic_load(&s->pending_from_us);
+    return latency(from > applied ? from : applied, now_us());
+}
+
 double stats_target_latency(stats *s)
 {
     return latency(atomic_load(&s->last_commit_source_us),

@@ -48,6 +48,9 @@ typedef struct stats {
     /* The same two clocks at capture: the commit time at the source of the last
        transaction the reader took from the source, and when it did. */
     _Atomic int64_t last_capture_source_us, last_capture_us;
+    /* The commit time at the source of the first transaction captured after the
+       target had applied everything before it: where the target's lag starts. */
+    _Atomic int64_t pending_from_us;
     atomic_int_fast64_t queued_batches; /* filled batches waiting for a sink, all lanes */
     _Atomic int64_t source_retained_bytes, source_spilled_bytes; /* log_usage(); -1 unknown */
     table_stats *tables;
@@ -76,6 +79,10 @@ load_totals stats_load_totals(stats *s);
    first transaction. */
 double stats_source_latency(stats *s);
 double stats_target_latency(stats *s);
+/* How far the target is behind now: 0 when every captured transaction is applied,
+   else the time since the source commit of the oldest one not applied (a little
+   more at most); -1 before the first capture. */
+double stats_target_lag(stats *s);
 
 int64_t now_us(void);      /* wall clock, microseconds since the epoch */
 int64_t monotonic_us(void);

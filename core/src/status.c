@@ -60,12 +60,13 @@ char *status_json(stats *s)
                             json_integer((json_int_t)atomic_load(&s->counters[i].value)));
     }
     double source_latency = stats_source_latency(s), target_latency = stats_target_latency(s);
+    double target_lag = stats_target_lag(s);
     load_totals lt = stats_load_totals(s);
     int64_t retained = atomic_load(&s->source_retained_bytes);
     int64_t spilled = atomic_load(&s->source_spilled_bytes);
     json_t *root = json_pack(
-        "{s:s, s:s, s:s, s:I, s:f, s:f, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:I, "
-        "s:o, s:o, s:{s:I, s:I}, s:o, s:o}",
+        "{s:s, s:s, s:s, s:I, s:f, s:f, s:s, s:s, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}, "
+        "s:I, s:o, s:o, s:{s:I, s:I}, s:o, s:o}",
         "pipeline", s->pipeline, "mode", s->mode, "phase", s->phase, "pid",
         (json_int_t)getpid(), "started_at", s->started_us / 1e6, "updated_at", now_us() / 1e6,
         "source_position", s->source_position, "committed_position", s->committed_position,
@@ -73,6 +74,7 @@ char *status_json(stats *s)
         "lag_seconds", target_latency >= 0 ? json_real(target_latency) : json_null(),
         "source_latency_seconds", source_latency >= 0 ? json_real(source_latency) : json_null(),
         "target_latency_seconds", target_latency >= 0 ? json_real(target_latency) : json_null(),
+        "target_lag_seconds", target_lag >= 0 ? json_real(target_lag) : json_null(),
         "full_load", "tables", (json_int_t)lt.tables, "tables_loaded",
         (json_int_t)lt.tables_loaded, "rows_estimated", (json_int_t)lt.rows_estimated,
         "rows_loaded", (json_int_t)lt.rows_loaded, "queue_depth_batches",
