@@ -67,8 +67,10 @@ static sluice_status server_info(pgsrc *s, int cdc, sluice_findings *out, sluice
 }
 
 /* Change capture streams over one walsender connection. */
-static sluice_status free_walsender(pgsrc *s, sluice_findings *out, sluice_error *err)
+sluice_status pg_check_walsender(pgsrc *s, sluice_findings *out, sluice_error *err)
 {
+    if (s->repl)
+        return SLUICE_OK; /* ours is open already: one is ours */
     PGresult *res = pg_exec(s, s->conn,
                             "SELECT current_setting('max_wal_senders')::int, count(*) "
                             "FROM pg_stat_activity WHERE backend_type = 'walsender'",
@@ -110,7 +112,7 @@ static sluice_status own_slot(pgsrc *s, int *exists, sluice_findings *out, sluic
 }
 
 /* A new publication FOR TABLE needs CREATE on the database and ownership of each table. */
-static sluice_status publication_rights(pgsrc *s, sluice_findings *out, sluice_error *err)
+sluice_status pg_check_publication_rights(pgsrc *s, sluice_findings *out, sluice_error *err)
 {
     int exists, ours;
     sluice_status st = pg_publication_state(s, &exists, &ours, err);
@@ -231,7 +233,7 @@ static sluice_status other_slots(pgsrc *s, sluice_findings *out, sluice_error *e
     return st;
 }
 
-static sluice_status select_privileges(pgsrc *s, sluice_findings *out, sluice_error *err)
+sluice_status pg_check_select(pgsrc *s, sluice_findings *out, sluice_error *err)
 {
     PGresult *res = with_oids(s,
                               "SELECT n.nspname, c.relname, current_user FROM pg_class c "
@@ -383,16 +385,12 @@ sluice_status pg_check(void *instance, sluice_findings *out, sluice_error *err)
         st = own_slot(s, &slot_exists, out, err);
     if (st == SLUICE_OK && cdc)
         st = pg_check_cdc(s, slot_exists ? 0 : 1, out, err);
-    if (st == SLUICE_OK && cdc)
-        st = free_walsender(s, out, err);
-    if (st == SLUICE_OK && cdc)
-        st = publication_rights(s, out, err);
     if (st == SLUICE_OK && cdc && !slot_exists)
         st = open_transactions(s, out, err);
     if (st == SLUICE_OK && cdc)
         st = other_slots(s, out, err);
-    if (st == SLUICE_OK)
-        st = select_privileges(s, out, err);
+    if (st == SLUICE_OK && !cdc) /* in the change-capture modes pg_check_cdc did */
+        st = pg_check_select(s, out, err);
     if (st == SLUICE_OK)
         st = largest_tables(s, out, err);
     if (st == SLUICE_OK)

@@ -337,7 +337,10 @@ sluice_status pg_check_cdc(pgsrc *s, int new_slots, sluice_findings *out, sluice
     if ((st = pg_check_wal_level(s, out, err)) != SLUICE_OK ||
         (st = pg_check_replication_role(s, out, err)) != SLUICE_OK ||
         (st = pg_check_identity(s, out, err)) != SLUICE_OK ||
-        (st = pg_check_publication(s, out, err)) != SLUICE_OK)
+        (st = pg_check_publication(s, out, err)) != SLUICE_OK ||
+        (st = pg_check_publication_rights(s, out, err)) != SLUICE_OK ||
+        (st = pg_check_select(s, out, err)) != SLUICE_OK ||
+        (st = pg_check_walsender(s, out, err)) != SLUICE_OK)
         return st;
     return new_slots ? pg_check_free_slot(s, new_slots, out, err) : SLUICE_OK;
 }

@@ -201,10 +201,19 @@ sluice_status pg_check_identity(pgsrc *s, sluice_findings *out, sluice_error *er
 sluice_status pg_publication_state(pgsrc *s, int *exists, int *ours, sluice_error *err);
 /* A publication sluice did not create must publish every selected table and operation. */
 sluice_status pg_check_publication(pgsrc *s, sluice_findings *out, sluice_error *err);
-/* All of the above that apply before a slot is made or used. */
+/* All of the above that apply before a slot is made or used, and the three below:
+   what `sluice check` calls blocking, `sluice run` checks before it creates anything. */
 sluice_status pg_check_cdc(pgsrc *s, int new_slots, sluice_findings *out, sluice_error *err);
 
 /* ---- check.c: ABI 1.6 check ---- */
+
+/* A walsender free for the stream (not checked once our replication connection is open). */
+sluice_status pg_check_walsender(pgsrc *s, sluice_findings *out, sluice_error *err);
+/* The rights to create the publication (CREATE on the database, owning the tables),
+   when it does not exist yet. */
+sluice_status pg_check_publication_rights(pgsrc *s, sluice_findings *out, sluice_error *err);
+/* SELECT on every selected table. */
+sluice_status pg_check_select(pgsrc *s, sluice_findings *out, sluice_error *err);
 
 /* `sluice check`: pg_check_cdc in the change-capture modes, plus what is worth knowing
    first (server, privileges, sizes, large values, transactions, slots). Only reads. */
