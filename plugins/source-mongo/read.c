@@ -12,7 +12,8 @@
  * Ranges compare within one type only (MongoDB's type bracketing), so a
  * collection whose smallest and largest _id differ in type is not split.
  * read_chunk streams a chunk with a cursor: the server sends it in batches,
- * so memory stays bounded whatever the collection's size.
+ * so memory stays bounded whatever the collection's size. The chunk's filters
+ * on _id (validate's ranges and keys, filters.c) go into the find as well.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,13 +4,18 @@
  *   plugin.c    options, descriptor, open/close
  *   conn.c      the client from the URI, the server's name without credentials,
  *               libmongoc errors as sluice errors, commands
- *   prereq.c    what change streams need (a replica set or sharded cluster)
+ *   prereq.c    what change streams need (a replica set or sharded cluster),
+ *               for open() and for check
+ *   check.c     `sluice check` (ABI 1.6): version, change stream access, oplog
+ *               window, collection sizes
  *   catalog.c   discover: databases as schemas, collections as tables; a
  *               collection created while streaming
  *   shape.c     a collection's columns from sampled fields; new fields as a
  *               new table version (table mode)
  *   rows.c      a document as a row of its table (document or table mode)
  *   read.c      snapshot_begin, split_table and read_chunk (the full load)
+ *   filters.c   a chunk's filters on _id as a MongoDB filter
+ *   validate.c  `sluice validate` (ABI 1.7): _id chunk boundaries
  *   position.c  positions: cluster time, upsert horizon, resume token
  *   stream.c    change streams as transactions of change events
  * BSON to canonical text is the mgconv library (convert/).
