@@ -1,7 +1,7 @@
 /*
  * source-mongo: options, the descriptor, open/close. The CDC modes check in
  * open() that the server can stream changes, so a standalone server is refused
- * before anything is loaded.
+ * before anything is loaded (under `sluice check` the check callback reports it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,8 +99,13 @@ static sluice_status mg_open(const sluice_host *host, sluice_context *ctx, const
         return st;
     }
     const char *mode = mg_mode(s);
-    int cdc = mode && strcmp(mode, "full-load") != 0;
-    if ((st = mg_check_server(s, cdc, err)) != SLUICE_OK) {
+    const char *command = host->setting ? host->setting(ctx, "command") : NULL;
+    st = mg_hello(s, err);
+    /* `sluice check` opens anyway: its check callback reports every lack */
+    if (st == SLUICE_OK && mode && strcmp(mode, "full-load") != 0 &&
+        !(command && strcmp(command, "check") == 0))
+        st = mg_check_cdc(s, NULL, err);
+    if (st != SLUICE_OK) {
         mg_close(s);
         return st;
     }
@@ -125,6 +130,8 @@ static const sluice_source_vtable mg_vtable = {
     .stream_read = mg_stream_read,
     .ack = mg_ack,
     .position_parse = mg_position_parse,
+    .check = mg_check,
+    .validate_bounds = mg_validate_bounds,
 };
 
 static const sluice_options mg_option_table = {

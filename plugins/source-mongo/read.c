@@ -12,7 +12,8 @@
  * Ranges compare within one type only (MongoDB's type bracketing), so a
  * collection whose smallest and largest _id differ in type is not split.
  * read_chunk streams a chunk with a cursor: the server sends it in batches,
- * so memory stays bounded whatever the collection's size.
+ * so memory stays bounded whatever the collection's size. The chunk's filters
+ * on _id (validate's ranges and keys, filters.c) go into the find as well.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +52,7 @@ sluice_status mg_snapshot_attach(void *instance, const sluice_snapshot *snapshot
 
 /* ---- split_table ---- */
 
-/* The _id at the given rank in _id order (ascending, or descending when rank < 0). */
-static sluice_status id_at(mgsrc *s, mongoc_collection_t *c, int64_t rank, bson_t *out,
+sluice_status mg_id_at(mgsrc *s, mongoc_collection_t *c, int64_t rank, bson_t *out,
                            int *found, sluice_error *err)
 {
     bson_t *opts = BCON_NEW("projection", "{", "_id", BCON_INT32(1), "}", "sort", "{", "_id",
@@ -83,7 +83,7 @@ static sluice_status id_at(mgsrc *s, mongoc_collection_t *c, int64_t rank, bson_
     return st;
 }
 
-static int type_class(const bson_t *v)
+int mg_id_class(const bson_t *v)
 {
     bson_iter_t it;
     if (!bson_iter_init_find(&it, v, "v"))
@@ -127,20 +127,20 @@ sluice_status mg_split_table(void *instance, const sluice_table *table, uint32_t
     bson_t first, last, *cuts = calloc(want, sizeof *cuts);
     int has_first = 0, has_last = 0;
     uint32_t ncuts = 0;
-    sluice_status st = cuts ? id_at(s, c, 0, &first, &has_first, err) : mg_oom(s, err);
+    sluice_status st = cuts ? mg_id_at(s, c, 0, &first, &has_first, err) : mg_oom(s, err);
     if (st == SLUICE_OK && has_first)
-        st = id_at(s, c, -1, &last, &has_last, err);
-    if (st == SLUICE_OK && has_last && type_class(&first) == type_class(&last)) {
+        st = mg_id_at(s, c, -1, &last, &has_last, err);
+    if (st == SLUICE_OK && has_last && mg_id_class(&first) == mg_id_class(&last)) {
         uint64_t step = table->estimated_rows / want;
         for (uint32_t k = 1; k < want && st == SLUICE_OK; k++) {
             int found;
-            st = id_at(s, c, (int64_t)(step * k), &cuts[ncuts], &found, err);
+            st = mg_id_at(s, c, (int64_t)(step * k), &cuts[ncuts], &found, err);
             if (st != SLUICE_OK || !found)
                 break;
             /* a cut must lie above the previous one and be of the same type */
             int same = ncuts ? bson_equal(&cuts[ncuts], &cuts[ncuts - 1])
                              : bson_equal(&cuts[ncuts], &first);
-            if (same || type_class(&cuts[ncuts]) != type_class(&first))
+            if (same || mg_id_class(&cuts[ncuts]) != mg_id_class(&first))
                 bson_destroy(&cuts[ncuts]);
             else
                 ncuts++;
@@ -178,17 +178,35 @@ static sluice_status start_read(mgsrc *s, const sluice_chunk *chunk, sluice_erro
     char db[256], name[256];
     snprintf(db, sizeof db, "%.*s", (int)t->schema.len, t->schema.ptr);
     snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.ptr);
-    bson_t *filter;
+    bson_t *filter, and = BSON_INITIALIZER;
     bson_error_t e;
+    uint32_t nand = 0;
+    /* the full load's _id range, and the chunk's filters the server can apply */
+    s->read_filtered = mg_chunk_filters(chunk, &and, &nand);
     if (chunk->bounds.len) {
         filter = bson_new_from_json((const uint8_t *)chunk->bounds.ptr,
                                     (ssize_t)chunk->bounds.len, &e);
-        if (!filter)
+        if (!filter) {
+            bson_destroy(&and);
             return s->host->error(err, SLUICE_FATAL, "invalid _id range for collection "
                                   "\"%s.%s\": %s", db, name, e.message);
+        }
     } else {
         filter = bson_new();
     }
+    if (nand) {
+        if (!bson_empty(filter)) {
+            bson_t *both = bson_new();
+            char key[16];
+            const char *k;
+            bson_uint32_to_string(nand++, &k, key, sizeof key);
+            BSON_APPEND_DOCUMENT(&and, k, filter);
+            bson_destroy(filter);
+            filter = both;
+        }
+        BSON_APPEND_ARRAY(filter, "$and", &and);
+    }
+    bson_destroy(&and);
     bson_t *opts = s->replicated ? BCON_NEW("readConcern", "{", "level", BCON_UTF8("majority"),
                                             "}")
                                  : bson_new();
@@ -241,6 +259,8 @@ sluice_status mg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_ba
     }
     if (!b->table)
         b->table = t;
+    if (s->read_filtered)
+        b->flags |= SLUICE_BATCH_FILTERED;
     uint32_t before = b->nevents;
     const bson_t *doc;
     for (;;) {

@@ -4,13 +4,18 @@
  *   plugin.c    options, descriptor, open/close
  *   conn.c      the client from the URI, the server's name without credentials,
  *               libmongoc errors as sluice errors, commands
- *   prereq.c    what change streams need (a replica set or sharded cluster)
+ *   prereq.c    what change streams need (a replica set or sharded cluster),
+ *               for open() and for check
+ *   check.c     `sluice check` (ABI 1.6): version, change stream access, oplog
+ *               window, collection sizes
  *   catalog.c   discover: databases as schemas, collections as tables; a
  *               collection created while streaming
  *   shape.c     a collection's columns from sampled fields; new fields as a
  *               new table version (table mode)
  *   rows.c      a document as a row of its table (document or table mode)
  *   read.c      snapshot_begin, split_table and read_chunk (the full load)
+ *   filters.c   a chunk's filters on _id as a MongoDB filter
+ *   validate.c  `sluice validate` (ABI 1.7): _id chunk boundaries
  *   position.c  positions: cluster time, upsert horizon, resume token
  *   stream.c    change streams as transactions of change events
  * BSON to canonical text is the mgconv library (convert/).
@@ -76,6 +81,8 @@ typedef struct mgsrc {
     mongoc_client_t *client;
     char server[256];       /* host list for messages: never the credentials */
     int replicated;         /* a replica set member or mongos: change streams work */
+    int mongos;             /* a mongos: no oplog of its own to look at */
+    char topology[192];     /* what hello said, for messages: "a standalone server", ... */
     int table_mode;         /* nestingLevel "one": a column per top-level field */
     sluice_catalog *catalog; /* discover's: new tables and table versions while streaming */
     mg_coll *colls;
@@ -84,6 +91,7 @@ typedef struct mgsrc {
     mongoc_cursor_t *cursor;
     uint64_t read_id;
     uint32_t read_index;
+    int read_filtered;      /* the server applies every filter of the chunk read */
     mg_buf buf;             /* scratch for values */
     mg_stream stream;
 } mgsrc;
@@ -107,8 +115,37 @@ const char *mg_mode(mgsrc *s);
 
 /* ---- prereq.c ---- */
 
-/* Reads hello; refuses change capture on a standalone server. */
-sluice_status mg_check_server(mgsrc *s, int cdc, sluice_error *err);
+/* Reads hello: s->replicated, s->mongos, s->topology. */
+sluice_status mg_hello(mgsrc *s, sluice_error *err);
+/* The prerequisites of change capture (a replica set or sharded cluster), each
+   a finding for `out`, or (out NULL) the blocking one as the error. */
+sluice_status mg_check_cdc(mgsrc *s, sluice_findings *out, sluice_error *err);
+/* Hands the finding in err to out (NULL: a blocking one becomes the error,
+   status FATAL; others return OK). */
+sluice_status mg_report(mgsrc *s, sluice_findings *out, sluice_severity severity,
+                        const char *table, sluice_error *err);
+
+/* ---- check.c ---- */
+
+/* ABI 1.6 check: what `sluice check` reports (docs/check.md). */
+sluice_status mg_check(void *instance, sluice_findings *out, sluice_error *err);
+
+/* ---- validate.c ---- */
+
+/* ABI 1.7 validate_bounds: the _id of every rows-th document in _id order. */
+sluice_status mg_validate_bounds(void *instance, const sluice_table *table, uint64_t rows,
+                                 sluice_bound_list *out, sluice_error *err);
+
+/* ---- filters.c ---- */
+
+/* Appends to `and` (a BSON array under construction, next index *n) the
+   chunk's filters on _id it can say as MongoDB conditions; 1 when that was
+   every filter of the chunk (the batch is then SLUICE_BATCH_FILTERED). */
+int mg_chunk_filters(const sluice_chunk *chunk, bson_t *and, uint32_t *n);
+/* The BSON value of canonical text `text` for the _id column of t (its sampled
+   type: objectId, int / long, string) as field "v" of out; 0, or -1 when the
+   column's type cannot be said or the text is not of it. */
+int mg_id_from_text(const sluice_table *t, const char *text, size_t len, bson_t *out);
 
 /* ---- catalog.c ---- */
 
@@ -168,6 +205,13 @@ sluice_status mg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_ba
 sluice_status mg_split_table(void *instance, const sluice_table *table, uint32_t want,
                              sluice_chunk_list *out, sluice_error *err);
 void mg_read_end(mgsrc *s);
+/* The _id at the given rank in _id order (ascending, or descending when rank
+   < 0) as field "v" of *out (initialised when *found). */
+sluice_status mg_id_at(mgsrc *s, mongoc_collection_t *c, int64_t rank, bson_t *out,
+                       int *found, sluice_error *err);
+/* The class MongoDB orders field "v" of an _id by (all numbers one class): a
+   range of _ids holds one class when its ends do. */
+int mg_id_class(const bson_t *v);
 
 /* ---- position.c ---- */
 

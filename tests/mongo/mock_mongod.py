@@ -6,18 +6,23 @@ the tests run libmongoc against this script, which speaks the wire protocol
 (OP_QUERY for the legacy handshake, OP_MSG for everything else) and plays a
 one-member replica set (or a standalone server) holding the documents of a
 state file. It answers what source-mongo sends: hello / isMaster, ping,
-listDatabases, listCollections, count, find / getMore / killCursors (filter on
-_id ranges, sort on _id, skip, limit, projection of _id), aggregate with
-$changeStream (resumeAfter, startAfter, startAtOperationTime) and getMore
-returning the change events of an events file, endSessions. Every command is
-logged as one JSON line, so tests can check what the client sent.
+buildInfo, listDatabases, listCollections, count, find / getMore / killCursors
+(filter on _id ranges, $in and $and, sort on _id or $natural, skip, limit,
+projection of _id), aggregate with $collStats (count; storageStats computed
+from the documents' BSON sizes) and with $changeStream (resumeAfter,
+startAfter, startAtOperationTime) and getMore returning the change events of
+an events file, endSessions. Every command is logged as one JSON line, so
+tests can check what the client sent.
 
   mock_mongod.py serve STATE EVENTS PORTFILE LOG   listen on a free port, write it to PORTFILE
   mock_mongod.py event EVENTS JSON                 append a change event (Extended JSON, without
                                                    _id and clusterTime: those are made here)
 
-STATE (Extended JSON): {"setName": "rs0" or null, "dbs": {"db": {"coll": [documents]}},
-  "fail": {"commandName": {"code": 13, "codeName": "Unauthorized", "errmsg": "..."}}}
+STATE (Extended JSON): {"setName": "rs0" or null, "version": "7.0.2" (buildInfo's),
+  "dbs": {"db": {"coll": [documents]}} (an oplog: "local": {"oplog.rs": [{"ts": ...}]}),
+  "fail": {"commandName": {"code": 13, "codeName": "Unauthorized", "errmsg": "...",
+           optional "stage": "$changeStream" (only aggregates of that first stage),
+           optional "ns": "db.coll" (only commands on that collection)}}}
 Events are numbered from 0: event k has clusterTime Timestamp(BASE_T + 1 + k, 1) and a
 resume token whose _data starts, as the server's do, with 82, then t and i in hex.
 A resume token not in the events file gets error 286 ChangeStreamHistoryLost.
@@ -77,9 +82,17 @@ def value_key(v):
 
 def matches(doc, flt):
     for field, cond in flt.items():
+        if field == "$and":
+            if not all(matches(doc, f) for f in cond):
+                return False
+            continue
         v = doc.get(field)
         if isinstance(cond, dict) and any(k.startswith("$") for k in cond):
             for op, arg in cond.items():
+                if op == "$in":
+                    if not any(value_key(v) == value_key(x) for x in arg):
+                        return False
+                    continue
                 a, b = value_key(v), value_key(arg)
                 if a[:-1] != b[:-1]:
                     return False  # type bracketing: ranges hold within one type
@@ -194,6 +207,11 @@ class Server:
         name = next(iter(cmd))
         db = cmd.get("$db", "admin")
         fail = self.state.get("fail", {}).get(name)
+        stages = cmd.get("pipeline") or [{}]
+        if fail and fail.get("stage") and fail["stage"] not in stages[0]:
+            fail = None  # this failure is for another aggregation stage
+        if fail and fail.get("ns") and fail["ns"] != "%s.%s" % (db, cmd[name]):
+            fail = None  # ... or another collection
         if fail:
             return self.error(fail["code"], fail.get("codeName", ""), fail.get("errmsg", ""))
         dbs = self.state.get("dbs", {})
@@ -201,7 +219,7 @@ class Server:
         if lname in ("hello", "ismaster"):
             return self.hello()
         if name in ("ping", "endSessions", "buildInfo", "buildinfo"):
-            return self.reply({"ok": 1.0, "version": "7.0.0-mock"})
+            return self.reply({"ok": 1.0, "version": self.state.get("version", "7.0.0-mock")})
         if name == "listDatabases":
             return self.reply({"databases": [{"name": d, "sizeOnDisk": 1, "empty": False}
                                              for d in dbs], "ok": 1.0})
@@ -216,6 +234,8 @@ class Server:
             docs = [d for d in dbs.get(db, {}).get(cmd["find"], [])
                     if matches(d, cmd.get("filter", {}))]
             sort = cmd.get("sort", {})
+            if sort.get("$natural", 1) < 0:  # stored order is insertion order
+                docs.reverse()
             if "_id" in sort:
                 docs.sort(key=lambda d: value_key(d["_id"]), reverse=sort["_id"] < 0)
             docs = docs[cmd.get("skip", 0):]
@@ -244,6 +264,15 @@ class Server:
                     return self.error(40573, "Location40573",
                                       "The $changeStream stage is only supported on replica sets")
                 return self.change_stream(cmd, db, stages[0]["$changeStream"])
+            if stages and "storageStats" in stages[0].get("$collStats", {}):
+                docs = dbs.get(db, {}).get(cmd["aggregate"], [])
+                size = sum(len(bson.encode(d)) for d in docs)
+                stats = {"size": size, "count": len(docs), "storageSize": size // 2,
+                         "avgObjSize": size // len(docs) if docs else 0}
+                return self.reply({"cursor": {"id": Int64(0), "ns": db + "." + cmd["aggregate"],
+                                              "firstBatch": [{"ns": db + "." + cmd["aggregate"],
+                                                              "storageStats": stats}]},
+                                   "ok": 1.0})
             if stages and "$collStats" in stages[0]:
                 n = len(dbs.get(db, {}).get(cmd["aggregate"], []))
                 return self.reply({"cursor": {"id": Int64(0), "ns": db + "." + cmd["aggregate"],
