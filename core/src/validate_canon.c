@@ -165,11 +165,102 @@ static const char *lower(arena *a, const char *p, size_t n, uint32_t *len)
     return out;
 }
 
-/* JSON with sorted keys and no spaces; text that does not parse stays as it is. */
+/* A JSON number token as [-]DIGITSeEXP, without leading or trailing zeros (zero is
+   "0"), so equal values compare equal whatever their spelling: 1.50 and 1.5, 1e+300
+   and a 301-digit integer (PostgreSQL's jsonb prints numbers as numeric). Appends
+   to out; returns the token's length in p, 0 when p holds no number. */
+static size_t number_canon(const char *p, size_t n, char *out, size_t *olen, size_t cap)
+{
+    size_t i = 0, digits_at = *olen + 1;
+    int neg = i < n && p[i] == '-';
+    i += (size_t)neg;
+    long exp = 0;
+    int seen = 0, frac = 0;
+    size_t nd = 0;
+    for (; i < n && (isdigit((unsigned char)p[i]) || (p[i] == '.' && !frac)); i++) {
+        if (p[i] == '.') {
+            frac = 1;
+            continue;
+        }
+        seen = 1;
+        exp -= frac;
+        if ((nd || p[i] != '0') && digits_at + nd < cap)
+            out[digits_at + nd++] = p[i];
+    }
+    if (!seen)
+        return 0;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        char *end;
+        exp += strtol(p + i + 1, &end, 10);
+        i = (size_t)(end - p);
+    }
+    while (nd && out[digits_at + nd - 1] == '0') {
+        nd--;
+        exp++;
+    }
+    out[*olen] = neg && nd ? '-' : '+';
+    if (!nd)
+        out[digits_at + nd++] = '0', exp = 0;
+    *olen = digits_at + nd;
+    *olen += (size_t)snprintf(out + *olen, cap - *olen, "e%ld", exp);
+    return i;
+}
+
+/* The JSON text with every number outside strings replaced by a string holding a NUL
+   and its canonical form, so jansson (which turns numbers into int64 / double,
+   refusing larger integers and rounding long decimals) keeps them exact. NULL when
+   out of memory. */
+static char *numbers_as_strings(const char *p, size_t n, size_t *out_len)
+{
+    size_t cap = 2 * n + 64, o = 0;
+    char *out = malloc(cap);
+    int in_string = 0;
+    for (size_t i = 0; out && i < n;) {
+        size_t token = 0; /* a number's canonical form is at most its length + 32 */
+        while (i + token < n && strchr("+-.eE0123456789", p[i + token]))
+            token++;
+        while (cap - o < token + 64) {
+            char *more = realloc(out, cap *= 2);
+            if (!more) {
+                free(out);
+                return NULL;
+            }
+            out = more;
+        }
+        char c = p[i];
+        if (in_string) {
+            out[o++] = c;
+            if (c == '\\' && i + 1 < n)
+                out[o++] = p[++i];
+            else if (c == '"')
+                in_string = 0;
+            i++;
+        } else if (c == '-' || isdigit((unsigned char)c)) {
+            memcpy(out + o, "\"\\u0000", 7);
+            o += 7;
+            size_t used = number_canon(p + i, n - i, out, &o, cap - 2);
+            out[o++] = '"';
+            i += used ? used : 1;
+        } else {
+            in_string = c == '"';
+            out[o++] = c;
+            i++;
+        }
+    }
+    if (out)
+        *out_len = o;
+    return out;
+}
+
+/* JSON with sorted keys, no spaces and numbers by value; text that does not parse
+   stays as it is. */
 static const char *json(arena *a, const char *p, size_t n, uint32_t *len)
 {
     json_error_t e;
-    json_t *j = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    size_t m;
+    char *exact = numbers_as_strings(p, n, &m);
+    json_t *j = exact ? json_loadb(exact, m, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e) : NULL;
+    free(exact);
     if (!j)
         return keep(a, p, n, len);
     char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);

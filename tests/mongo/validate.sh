@@ -29,7 +29,8 @@ for i in range(12):
       "nested": {"a": [1, {"b": None, "c": "ü"}], "d": {"e": 2.5}}, "tags": ["x", i],
       "ok": i % 2 == 0, "gone": None,
       "old": {"$date": {"$numberLong": str(-2208988800000 - i)}},
-      "nan": {"$numberDouble": ["NaN", "-Infinity", "-0.0", "1.5e-07"][i % 4]},
+      "nan": {"$numberDouble": ["NaN", "-Infinity", "-0.0", "1.5e-07", "1e+300", "-2.5e-300"][i % 6]},
+      "long_decimal": {"$numberDecimal": "0.12345678901234567890123456789%d" % i},
       "code": {"$code": "function () { return %d; }" % i},
       "scoped": {"$code": "x", "$scope": {"x": i}}})
 print(json.dumps(docs))
