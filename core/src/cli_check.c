@@ -36,16 +36,6 @@ static void check_usage(FILE *out)
             EXIT_FOUND);
 }
 
-static int bad_arg(const char *fmt, const char *arg, const char *hint)
-{
-    sluice_error err;
-    error_init(&err);
-    error_set(&err, SLUICE_FATAL, fmt, arg);
-    error_hint(&err, "%s", hint);
-    report_error(&err);
-    return EXIT_USAGE;
-}
-
 /* -1 when the arguments are good, else the exit code. */
 static int parse_args(int argc, char **argv, const char **path, int *json)
 {
@@ -61,26 +51,20 @@ static int parse_args(int argc, char **argv, const char **path, int *json)
             return EXIT_OK;
         } else if (strcmp(arg, "--format") == 0) {
             if (i + 1 >= argc)
-                return bad_arg("option \"%s\" needs a value", arg,
-                               "Run \"sluice check --help\" for the options.");
+                return cli_usage_error("option \"%s\" needs a value", arg,
+                                       "Run \"sluice check --help\" for the options.");
             const char *v = argv[++i];
             if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
-                return bad_arg("invalid value for --format: \"%s\"", v,
-                               "Use --format text or --format json.");
+                return cli_usage_error("invalid value for --format: \"%s\"", v,
+                                       "Use --format text or --format json.");
             *json = v[0] == 'j';
-        } else if (arg[0] == '-') {
-            return bad_arg("unrecognized option \"%s\"", arg,
-                           "Run \"sluice check --help\" for the options.");
-        } else if (*path) {
-            return bad_arg("unexpected argument \"%s\": give one pipeline file", arg,
-                           "Run \"sluice check --help\" for the options.");
         } else {
-            *path = arg;
+            int rc = cli_pipeline_arg("check", arg, path);
+            if (rc >= 0)
+                return rc;
         }
     }
-    if (!*path)
-        return bad_arg("%s", "no pipeline file given", "Run \"sluice check --help\".");
-    return -1;
+    return cli_need_pipeline("check", *path);
 }
 
 /* The source's part: open, discover, its check callback. */

@@ -41,15 +41,6 @@ typedef struct plan_args {
     int json;
 } plan_args;
 
-static int bad_arg(const char *fmt, const char *arg, const char *hint)
-{
-    sluice_error err;
-    error_init(&err);
-    error_set(&err, SLUICE_FATAL, fmt, arg);
-    error_hint(&err, "%s", hint);
-    report_error(&err);
-    return EXIT_USAGE;
-}
 
 /* -1 when the arguments are good, else the exit code. */
 static int parse_args(int argc, char **argv, plan_args *a)
@@ -66,35 +57,29 @@ static int parse_args(int argc, char **argv, plan_args *a)
             return EXIT_OK;
         } else if (strcmp(arg, "--sample") == 0 || strcmp(arg, "--format") == 0) {
             if (i + 1 >= argc)
-                return bad_arg("option \"%s\" needs a value", arg,
-                               "Run \"sluice plan --help\" for the options.");
+                return cli_usage_error("option \"%s\" needs a value", arg,
+                                       "Run \"sluice plan --help\" for the options.");
             const char *v = argv[++i];
             if (arg[2] == 's') {
                 char *end;
                 long n = strtol(v, &end, 10);
                 if (!*v || *end || n < 1 || n > SAMPLE_MAX)
-                    return bad_arg("invalid value for --sample: \"%s\"", v,
-                                   "Give a number of rows from 1 to 10000.");
+                    return cli_usage_error("invalid value for --sample: \"%s\"", v,
+                                           "Give a number of rows from 1 to 10000.");
                 a->sample = (uint32_t)n;
             } else if (strcmp(v, "json") == 0 || strcmp(v, "text") == 0) {
                 a->json = v[0] == 'j';
             } else {
-                return bad_arg("invalid value for --format: \"%s\"", v,
-                               "Use --format text or --format json.");
+                return cli_usage_error("invalid value for --format: \"%s\"", v,
+                                       "Use --format text or --format json.");
             }
-        } else if (arg[0] == '-') {
-            return bad_arg("unrecognized option \"%s\"", arg,
-                           "Run \"sluice plan --help\" for the options.");
-        } else if (a->path) {
-            return bad_arg("unexpected argument \"%s\": give one pipeline file", arg,
-                           "Run \"sluice plan --help\" for the options.");
         } else {
-            a->path = arg;
+            int rc = cli_pipeline_arg("plan", arg, &a->path);
+            if (rc >= 0)
+                return rc;
         }
     }
-    if (!a->path)
-        return bad_arg("%s", "no pipeline file given", "Run \"sluice plan --help\".");
-    return -1;
+    return cli_need_pipeline("plan", a->path);
 }
 
 static int is_plugin(const loaded_plugin *p, const char *name)

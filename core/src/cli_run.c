@@ -33,6 +33,35 @@ static void run_usage(FILE *out)
             "and exits 0; a second signal stops at once (exit 130), still safe to rerun.\n");
 }
 
+int cli_usage_error(const char *fmt, const char *arg, const char *hint)
+{
+    sluice_error err;
+    error_init(&err);
+    error_set(&err, SLUICE_FATAL, fmt, arg);
+    error_hint(&err, "%s", hint);
+    report_error(&err);
+    return EXIT_USAGE;
+}
+
+int cli_pipeline_arg(const char *command, const char *arg, const char **path)
+{
+    char hint[96];
+    snprintf(hint, sizeof hint, "Run \"sluice %s --help\" for the options.", command);
+    if (arg[0] == '-')
+        return cli_usage_error("unrecognized option \"%s\"", arg, hint);
+    if (*path)
+        return cli_usage_error("unexpected argument \"%s\": give one pipeline file", arg, hint);
+    *path = arg;
+    return -1;
+}
+
+int cli_need_pipeline(const char *command, const char *path)
+{
+    char hint[64];
+    snprintf(hint, sizeof hint, "Run \"sluice %s --help\".", command);
+    return path ? -1 : cli_usage_error("%s", "no pipeline file given", hint);
+}
+
 int cli_common_option(int argc, char **argv, int *i)
 {
     const char *arg = argv[*i];
@@ -59,16 +88,6 @@ int cli_common_option(int argc, char **argv, int *i)
 }
 
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    sluice_error err;
-    error_init(&err);
-    error_set(&err, SLUICE_FATAL, fmt, arg);
-    error_hint(&err, "Run \"sluice COMMAND --help\" for the options.");
-    report_error(&err);
-    return EXIT_USAGE;
-}
-
 static void cleanup_usage(FILE *out)
 {
     fprintf(out,
@@ -81,7 +100,7 @@ static void cleanup_usage(FILE *out)
 }
 
 int cli_pipeline_args(int argc, char **argv, run_options *opts, const char **path,
-                      void (*usage)(FILE *), int allow_run_options)
+                      const char *command, void (*usage)(FILE *), int allow_run_options)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -103,17 +122,13 @@ int cli_pipeline_args(int argc, char **argv, run_options *opts, const char **pat
             opts->progress_tty = 0;
         } else if (allow_run_options && strcmp(a, "--metrics-listen") == 0 && i + 1 < argc) {
             opts->metrics_listen = argv[++i];
-        } else if (a[0] == '-') {
-            return usage_error("unrecognized option \"%s\"", a);
-        } else if (*path) {
-            return usage_error("unexpected argument \"%s\": give one pipeline file", a);
         } else {
-            *path = a;
+            int rc = cli_pipeline_arg(command, a, path);
+            if (rc >= 0)
+                return rc;
         }
     }
-    if (!*path)
-        return usage_error("%s", "no pipeline file given");
-    return -1;
+    return cli_need_pipeline(command, *path);
 }
 
 int cli_with_pipeline(const char *path, const run_options *opts,
@@ -135,7 +150,7 @@ int cli_cleanup(int argc, char **argv)
 {
     run_options opts = {NULL, NULL, -1, NULL};
     const char *path = NULL;
-    int rc = cli_pipeline_args(argc, argv, &opts, &path, cleanup_usage, 0);
+    int rc = cli_pipeline_args(argc, argv, &opts, &path, "cleanup", cleanup_usage, 0);
     return rc >= 0 ? rc : cli_with_pipeline(path, &opts, runner_cleanup);
 }
 
@@ -143,6 +158,6 @@ int cli_run(int argc, char **argv)
 {
     run_options opts = {NULL, NULL, -1, NULL};
     const char *path = NULL;
-    int rc = cli_pipeline_args(argc, argv, &opts, &path, run_usage, 1);
+    int rc = cli_pipeline_args(argc, argv, &opts, &path, "run", run_usage, 1);
     return rc >= 0 ? rc : cli_with_pipeline(path, &opts, runner_run);
 }

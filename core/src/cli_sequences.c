@@ -23,6 +23,7 @@ int cli_sync_sequences(int argc, char **argv)
 {
     run_options opts = {NULL, NULL, -1, NULL};
     const char *path = NULL;
-    int rc = cli_pipeline_args(argc, argv, &opts, &path, sync_sequences_usage, 0);
+    int rc =
+        cli_pipeline_args(argc, argv, &opts, &path, "sync-sequences", sync_sequences_usage, 0);
     return rc >= 0 ? rc : cli_with_pipeline(path, &opts, runner_sync_sequences);
 }

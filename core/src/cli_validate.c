@@ -47,16 +47,6 @@ static void validate_usage(FILE *out)
             EXIT_FOUND, EXIT_TABLE_ERRORS);
 }
 
-static int bad_arg(const char *fmt, const char *arg, const char *hint)
-{
-    sluice_error err;
-    error_init(&err);
-    error_set(&err, SLUICE_FATAL, fmt, arg);
-    error_hint(&err, "%s", hint);
-    report_error(&err);
-    return EXIT_USAGE;
-}
-
 static int number(const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out)
 {
     char *end;
@@ -67,7 +57,7 @@ static int number(const char *opt, const char *v, uint64_t min, uint64_t max, ui
                  (unsigned long long)min, (unsigned long long)max);
         char fmt[100];
         snprintf(fmt, sizeof fmt, "invalid value for %s: \"%%s\"", opt);
-        return bad_arg(fmt, v, hint);
+        return cli_usage_error(fmt, v, hint);
     }
     *out = n;
     return -1;
@@ -99,8 +89,8 @@ static int parse_args(int argc, char **argv, validate_options *o)
             k++;
         if (k < sizeof valued / sizeof valued[0]) {
             if (i + 1 >= argc)
-                return bad_arg("option \"%s\" needs a value", arg,
-                               "Run \"sluice validate --help\" for the options.");
+                return cli_usage_error("option \"%s\" needs a value", arg,
+                                       "Run \"sluice validate --help\" for the options.");
             const char *v = argv[++i];
             uint64_t n = 0;
             int rc = -1;
@@ -110,8 +100,8 @@ static int parse_args(int argc, char **argv, validate_options *o)
                 o->state_dir = v;
             else if (strcmp(arg, "--format") == 0) {
                 if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
-                    return bad_arg("invalid value for --format: \"%s\"", v,
-                                   "Use --format text or --format json.");
+                    return cli_usage_error("invalid value for --format: \"%s\"", v,
+                                           "Use --format text or --format json.");
                 o->json = v[0] == 'j';
             } else if (strcmp(arg, "--chunk-rows") == 0) {
                 if ((rc = number(arg, v, 1, 100000000, &n)) < 0)
@@ -133,19 +123,13 @@ static int parse_args(int argc, char **argv, validate_options *o)
             }
             if (rc >= 0)
                 return rc;
-        } else if (arg[0] == '-') {
-            return bad_arg("unrecognized option \"%s\"", arg,
-                           "Run \"sluice validate --help\" for the options.");
-        } else if (o->path) {
-            return bad_arg("unexpected argument \"%s\": give one pipeline file", arg,
-                           "Run \"sluice validate --help\" for the options.");
         } else {
-            o->path = arg;
+            int rc = cli_pipeline_arg("validate", arg, &o->path);
+            if (rc >= 0)
+                return rc;
         }
     }
-    if (!o->path)
-        return bad_arg("%s", "no pipeline file given", "Run \"sluice validate --help\".");
-    return -1;
+    return cli_need_pipeline("validate", o->path);
 }
 
 /* --table: schema.table, or a table name in any schema; % and _ are wildcards. */
