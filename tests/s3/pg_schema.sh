@@ -107,7 +107,12 @@ for r in 1 2 3; do
   echo "    kill -9 in round $r: $(objects pg-schema-kill -path '*/20*' | wc -l) change files so far"
 done
 churn 4
-until=$(src -c "SELECT pg_current_wal_insert_lsn()")
+# --until ends after the first COMMIT at or past it: take it inside a last
+# transaction, so that transaction's commit is that COMMIT (an LSN read after the
+# last commit can lie past it when the server logs anything else, and no commit
+# would ever come)
+until=$(src -c "BEGIN; UPDATE other SET v = v WHERE id = (SELECT min(id) FROM other);
+                SELECT pg_current_wal_insert_lsn(); COMMIT;" | tail -1)
 "$SLUICE" run kill.lua --until "$until" > run.log 2>&1 || fail "final run --until $until"
 n=$(objects pg-schema-kill -path '*/public/t/20*' | wc -l)
 [ "$n" -gt 4 ] || fail "only $n change files of t"
