@@ -17,7 +17,7 @@
  *   errors.c      error_policy = record: rejected rows kept for the errors table
  *   indexes.c     secondary indexes: planned at CREATE, built in table_loaded (ABI 1.2)
  *   indexdef.c    their DDL text; sequences.c set_sequences (ABI 1.2)
- *   sqltext.c     quoting and COPY escaping; sbuf.c the byte buffer
+ *   sqltext.c     quoting and COPY escaping (the byte buffer, sbuf, is plugins/common's)
  *   check.c       ABI 1.6 check: sluice check's findings about the target
  *   validate.c    ABI 1.7 validate_read / validate_hash / validate_repair (`sluice validate`)
  */

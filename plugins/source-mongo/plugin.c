@@ -65,7 +65,7 @@ static void mg_close(void *instance)
         free(s->colls[i].name);
     }
     free(s->colls);
-    mg_buf_free(&s->buf);
+    sb_free(&s->buf);
     if (s->uri_text) /* it holds the password */
         memset(s->uri_text, 0, strlen(s->uri_text));
     free(s->uri_text);

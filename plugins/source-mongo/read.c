@@ -231,7 +231,7 @@ static sluice_status field_not_sampled(mgsrc *s, const sluice_table *t, const bs
     s->buf.len = 0;
     if (bson_iter_init_find(&it, doc, "_id"))
         mg_json_value(&s->buf, &it);
-    const char *id = mg_buf_str(&s->buf);
+    const char *id = sb_cstr(&s->buf);
     s->host->error(err, SLUICE_ERROR,
                    "collection \"%.*s.%.*s\" has a field \"%s\" that is not a column of its "
                    "table", (int)t->schema.len, t->schema.ptr, (int)t->name.len, t->name.ptr,

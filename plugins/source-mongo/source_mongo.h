@@ -92,7 +92,7 @@ typedef struct mgsrc {
     uint64_t read_id;
     uint32_t read_index;
     int read_filtered;      /* the server applies every filter of the chunk read */
-    mg_buf buf;             /* scratch for values */
+    sbuf buf;             /* scratch for values */
     mg_stream stream;
 } mgsrc;
 

@@ -65,9 +65,9 @@ static int key_text(mgsrc *s, const sluice_table *t, const bson_iter_t *it, boun
         return 1;
     if (kind == MG_INT) {
         s->buf.len = 0;
-        mg_buf_addf(&s->buf, "%" PRId64, i);
+        sb_printf(&s->buf, "%" PRId64, i);
     }
-    const char *text = mg_buf_str(&s->buf);
+    const char *text = sb_cstr(&s->buf);
     if (!text)
         return -1;
     bson_t back, orig = BSON_INITIALIZER;

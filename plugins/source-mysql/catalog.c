@@ -35,26 +35,27 @@ static int next_database(const char **p, const char **name, size_t *len)
 
 /* The databases option as SQL literals: "'a', 'b'" into `in` and
    " UNION ALL SELECT 'a' UNION ALL SELECT 'b'" into `rows`. */
-static void database_lists(mysrc *s, my_buf *in, my_buf *rows)
+static void database_lists(mysrc *s, sbuf *in, sbuf *rows)
 {
     const char *p = s->databases, *name;
     size_t len;
     for (int first = 1; next_database(&p, &name, &len); first = 0) {
         if (!first)
-            my_buf_add(in, ", ", 2);
+            sb_put(in, ", ", 2);
         my_buf_literal(in, name, len);
-        my_buf_addf(rows, " UNION ALL SELECT ");
+        sb_printf(rows, " UNION ALL SELECT ");
         my_buf_literal(rows, name, len);
     }
 }
 
-static sluice_status check_databases(mysrc *s, my_buf *rows, sluice_error *err)
+static sluice_status check_databases(mysrc *s, sbuf *rows, sluice_error *err)
 {
-    my_buf b = {0};
-    my_buf_addf(&b, "SELECT d.n FROM (SELECT NULL AS n%s) d WHERE d.n IS NOT NULL AND d.n NOT IN "
-                    "(SELECT SCHEMA_NAME FROM information_schema.SCHEMATA) LIMIT 1",
-                rows->data ? rows->data : "");
-    char *sql = my_buf_take(&b);
+    sbuf b = {0};
+    const char *names = sb_cstr(rows);
+    sb_printf(&b, "SELECT d.n FROM (SELECT NULL AS n%s) d WHERE d.n IS NOT NULL AND d.n NOT IN "
+              "(SELECT SCHEMA_NAME FROM information_schema.SCHEMATA) LIMIT 1",
+              names ? names : "");
+    char *sql = sb_take(&b);
     if (!sql)
         return my_oom(s, err);
     char missing[256];
@@ -189,25 +190,25 @@ static sluice_status add_tables(mysrc *s, sluice_catalog *catalog, MYSQL_RES *re
    order, or NULL with err. */
 static MYSQL_RES *query_columns(mysrc *s, MYSQL *conn, const char *where, sluice_error *err)
 {
-    my_buf b = {0};
+    sbuf b = {0};
     /* MariaDB's JSON is LONGTEXT with a json_valid() check: report it as json */
     const char *json =
         s->mariadb ? "EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k "
                      "WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME "
                      "AND k.CHECK_CLAUSE = CONCAT('json_valid(`', c.COLUMN_NAME, '`)'))"
                    : "0";
-    my_buf_addf(&b,
-                "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, COALESCE(t.TABLE_ROWS, 0), c.COLUMN_NAME, "
-                "c.COLUMN_TYPE, LOWER(c.DATA_TYPE), c.IS_NULLABLE, "
-                "COALESCE((SELECT MIN(k.SEQ_IN_INDEX) FROM information_schema.STATISTICS k "
-                "  WHERE k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME "
-                "  AND k.COLUMN_NAME = c.COLUMN_NAME AND k.INDEX_NAME = 'PRIMARY'), 0), %s "
-                "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
-                "  ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
-                "WHERE t.TABLE_TYPE = 'BASE TABLE' AND %s "
-                "ORDER BY BINARY c.TABLE_SCHEMA, BINARY c.TABLE_NAME, c.ORDINAL_POSITION",
-                json, where);
-    char *sql = my_buf_take(&b);
+    sb_printf(&b,
+              "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, COALESCE(t.TABLE_ROWS, 0), c.COLUMN_NAME, "
+              "c.COLUMN_TYPE, LOWER(c.DATA_TYPE), c.IS_NULLABLE, "
+              "COALESCE((SELECT MIN(k.SEQ_IN_INDEX) FROM information_schema.STATISTICS k "
+              "  WHERE k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME "
+              "  AND k.COLUMN_NAME = c.COLUMN_NAME AND k.INDEX_NAME = 'PRIMARY'), 0), %s "
+              "FROM information_schema.COLUMNS c JOIN information_schema.TABLES t "
+              "  ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
+              "WHERE t.TABLE_TYPE = 'BASE TABLE' AND %s "
+              "ORDER BY BINARY c.TABLE_SCHEMA, BINARY c.TABLE_NAME, c.ORDINAL_POSITION",
+              json, where);
+    char *sql = sb_take(&b);
     if (!sql) {
         my_oom(s, err);
         return NULL;
@@ -221,17 +222,17 @@ sluice_status my_discover(void *instance, sluice_catalog *catalog, sluice_error 
 {
     mysrc *s = instance;
     s->catalog = catalog; /* new tables and table versions while streaming (shape.c) */
-    my_buf list = {0}, rows = {0};
+    sbuf list = {0}, rows = {0};
     database_lists(s, &list, &rows);
     sluice_status st = rows.failed ? my_oom(s, err) : check_databases(s, &rows, err);
-    free(my_buf_take(&rows));
-    char *in = my_buf_take(&list);
+    free(sb_take(&rows));
+    char *in = sb_take(&list);
     if (!in)
         return st != SLUICE_OK ? st : my_oom(s, err);
-    my_buf where = {0};
-    my_buf_addf(&where, "c.TABLE_SCHEMA IN (%s)", in);
+    sbuf where = {0};
+    sb_printf(&where, "c.TABLE_SCHEMA IN (%s)", in);
     free(in);
-    char *w = my_buf_take(&where);
+    char *w = sb_take(&where);
     if (!w)
         return st != SLUICE_OK ? st : my_oom(s, err);
     MYSQL_RES *res = st == SLUICE_OK ? query_columns(s, s->conn, w, err) : NULL;
@@ -258,12 +259,12 @@ sluice_status my_discover_created(mysrc *s, MYSQL *conn, const char *db, const c
                                   int *index, sluice_error *err)
 {
     *index = -1;
-    my_buf where = {0};
-    my_buf_addf(&where, "c.TABLE_SCHEMA = ");
+    sbuf where = {0};
+    sb_printf(&where, "c.TABLE_SCHEMA = ");
     my_buf_literal(&where, db, strlen(db));
-    my_buf_addf(&where, " AND c.TABLE_NAME = ");
+    sb_printf(&where, " AND c.TABLE_NAME = ");
     my_buf_literal(&where, name, strlen(name));
-    char *w = my_buf_take(&where);
+    char *w = sb_take(&where);
     if (!w)
         return my_oom(s, err);
     MYSQL_RES *res = query_columns(s, conn, w, err);

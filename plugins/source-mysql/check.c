@@ -15,18 +15,18 @@
 #define LOB_SAMPLE_ROWS 1000
 
 /* " IN ((schema, table), ...)" of the selected tables, for information_schema. */
-static void selected_tables(mysrc *s, my_buf *b)
+static void selected_tables(mysrc *s, sbuf *b)
 {
-    my_buf_add(b, " IN (", 5);
+    sb_put(b, " IN (", 5);
     for (uint32_t i = 0; i < s->ntables; i++) {
         const sluice_table *t = s->tables[i].table;
-        my_buf_add(b, i ? ", (" : "(", i ? 3 : 1);
+        sb_put(b, i ? ", (" : "(", i ? 3 : 1);
         my_buf_literal(b, t->schema.ptr, t->schema.len);
-        my_buf_add(b, ", ", 2);
+        sb_put(b, ", ", 2);
         my_buf_literal(b, t->name.ptr, t->name.len);
-        my_buf_add(b, ")", 1);
+        sb_put(b, ")", 1);
     }
-    my_buf_add(b, ")", 1);
+    sb_put(b, ")", 1);
 }
 
 static sluice_status server_info(mysrc *s, sluice_findings *out, sluice_error *err)
@@ -38,13 +38,13 @@ static sluice_status server_info(mysrc *s, sluice_findings *out, sluice_error *e
 
 static sluice_status largest_tables(mysrc *s, sluice_findings *out, sluice_error *err)
 {
-    my_buf b = {0};
-    my_buf_addf(&b, "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(DATA_LENGTH, 0) + "
+    sbuf b = {0};
+    sb_printf(&b, "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(DATA_LENGTH, 0) + "
                     "COALESCE(INDEX_LENGTH, 0), COALESCE(TABLE_ROWS, 0) "
                     "FROM information_schema.TABLES WHERE (TABLE_SCHEMA, TABLE_NAME)");
     selected_tables(s, &b);
-    my_buf_addf(&b, " ORDER BY 3 DESC, 1, 2 LIMIT 5");
-    char *sql = my_buf_take(&b);
+    sb_printf(&b, " ORDER BY 3 DESC, 1, 2 LIMIT 5");
+    char *sql = sb_take(&b);
     if (!sql)
         return my_oom(s, err);
     MYSQL_RES *r = my_query(s, s->conn, sql, "read the tables' sizes", err);
@@ -69,16 +69,16 @@ static sluice_status largest_tables(mysrc *s, sluice_findings *out, sluice_error
 /* One large-value column: average and largest of a sample of its values. */
 static sluice_status lob_column(mysrc *s, MYSQL_ROW col, sluice_findings *out, sluice_error *err)
 {
-    my_buf b = {0};
-    my_buf_addf(&b, "SELECT CAST(COALESCE(AVG(LENGTH(x.v)), 0) AS UNSIGNED), "
+    sbuf b = {0};
+    sb_printf(&b, "SELECT CAST(COALESCE(AVG(LENGTH(x.v)), 0) AS UNSIGNED), "
                     "COALESCE(MAX(LENGTH(x.v)), 0), COUNT(x.v) FROM (SELECT ");
     my_buf_ident(&b, col[2], strlen(col[2]));
-    my_buf_addf(&b, " AS v FROM ");
+    sb_printf(&b, " AS v FROM ");
     my_buf_ident(&b, col[0], strlen(col[0]));
-    my_buf_add(&b, ".", 1);
+    sb_put(&b, ".", 1);
     my_buf_ident(&b, col[1], strlen(col[1]));
-    my_buf_addf(&b, " LIMIT %d) x", LOB_SAMPLE_ROWS);
-    char *sql = my_buf_take(&b);
+    sb_printf(&b, " LIMIT %d) x", LOB_SAMPLE_ROWS);
+    char *sql = sb_take(&b);
     if (!sql)
         return my_oom(s, err);
     MYSQL_RES *r = my_query(s, s->conn, sql, "sample a column's value sizes", err);
@@ -105,17 +105,17 @@ static sluice_status lob_column(mysrc *s, MYSQL_ROW col, sluice_findings *out, s
 
 static sluice_status large_values(mysrc *s, sluice_findings *out, sluice_error *err)
 {
-    my_buf b = {0};
-    my_buf_addf(&b, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, "
+    sbuf b = {0};
+    sb_printf(&b, "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, c.COLUMN_NAME, c.COLUMN_TYPE, "
                     "COALESCE(t.TABLE_ROWS, 0) FROM information_schema.COLUMNS c "
                     "JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA "
                     "AND t.TABLE_NAME = c.TABLE_NAME WHERE c.DATA_TYPE IN ('tinytext', 'text', "
                     "'mediumtext', 'longtext', 'tinyblob', 'blob', 'mediumblob', 'longblob', "
                     "'json') AND (c.TABLE_SCHEMA, c.TABLE_NAME)");
     selected_tables(s, &b);
-    my_buf_addf(&b, " ORDER BY COALESCE(t.DATA_LENGTH, 0) DESC, 1, 2, c.ORDINAL_POSITION "
+    sb_printf(&b, " ORDER BY COALESCE(t.DATA_LENGTH, 0) DESC, 1, 2, c.ORDINAL_POSITION "
                     "LIMIT 100");
-    char *sql = my_buf_take(&b);
+    char *sql = sb_take(&b);
     if (!sql)
         return my_oom(s, err);
     MYSQL_RES *cols = my_query(s, s->conn, sql, "read the large-value columns", err);

@@ -21,86 +21,29 @@ static const char *const session_settings[] = {
     "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 };
 
-/* ---- SQL text ---- */
+/* ---- SQL text (appended to plugins/common's sbuf) ---- */
 
-static void grow(my_buf *b, size_t more)
+void my_buf_ident(sbuf *b, const char *name, size_t len)
 {
-    if (b->failed || b->len + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *d = realloc(b->data, cap);
-    if (!d) {
-        b->failed = 1;
-        return;
-    }
-    b->data = d;
-    b->cap = cap;
-}
-
-void my_buf_add(my_buf *b, const char *s, size_t n)
-{
-    grow(b, n);
-    if (b->failed)
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void my_buf_addf(my_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = 1;
-        return;
-    }
-    grow(b, (size_t)n);
-    if (b->failed)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void my_buf_ident(my_buf *b, const char *name, size_t len)
-{
-    my_buf_add(b, "`", 1);
+    sb_put(b, "`", 1);
     for (size_t i = 0; i < len; i++)
-        my_buf_add(b, name[i] == '`' ? "``" : &name[i], name[i] == '`' ? 2 : 1);
-    my_buf_add(b, "`", 1);
+        sb_put(b, name[i] == '`' ? "``" : &name[i], name[i] == '`' ? 2 : 1);
+    sb_put(b, "`", 1);
 }
 
-void my_buf_literal(my_buf *b, const char *text, size_t len)
+void my_buf_literal(sbuf *b, const char *text, size_t len)
 {
-    my_buf_add(b, "'", 1);
+    sb_put(b, "'", 1);
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
         if (c == '\'' || c == '\\')
-            my_buf_add(b, "\\", 1);
+            sb_put(b, "\\", 1);
         if (c == '\0')
-            my_buf_add(b, "\\0", 2);
+            sb_put(b, "\\0", 2);
         else
-            my_buf_add(b, &c, 1);
+            sb_put(b, &c, 1);
     }
-    my_buf_add(b, "'", 1);
-}
-
-char *my_buf_take(my_buf *b)
-{
-    if (b->failed || !b->data) {
-        free(b->data);
-        b->data = NULL;
-        return NULL;
-    }
-    char *d = b->data;
-    b->data = NULL;
-    return d;
+    sb_put(b, "'", 1);
 }
 
 /* ---- errors ---- */

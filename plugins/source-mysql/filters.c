@@ -8,7 +8,7 @@
 
 #include "source_mysql.h"
 
-static void condition(my_buf *b, const sluice_table *t, const sluice_filter *f)
+static void condition(sbuf *b, const sluice_table *t, const sluice_filter *f)
 {
     static const char *const ops[] = {
         [SLUICE_FILTER_EQ] = " = ",  [SLUICE_FILTER_NE] = " <> ", [SLUICE_FILTER_LT] = " < ",
@@ -17,25 +17,25 @@ static void condition(my_buf *b, const sluice_table *t, const sluice_filter *f)
     const sluice_column *col = sluice_table_column(t, f->column);
     my_buf_ident(b, col->name.ptr, col->name.len);
     switch (f->op) {
-    case SLUICE_FILTER_NULL: my_buf_addf(b, " IS NULL"); break;
-    case SLUICE_FILTER_NOT_NULL: my_buf_addf(b, " IS NOT NULL"); break;
+    case SLUICE_FILTER_NULL: sb_printf(b, " IS NULL"); break;
+    case SLUICE_FILTER_NOT_NULL: sb_printf(b, " IS NOT NULL"); break;
     case SLUICE_FILTER_BETWEEN:
-        my_buf_addf(b, " BETWEEN ");
+        sb_printf(b, " BETWEEN ");
         my_buf_literal(b, f->values[0].ptr, f->values[0].len);
-        my_buf_addf(b, " AND ");
+        sb_printf(b, " AND ");
         my_buf_literal(b, f->values[1].ptr, f->values[1].len);
         break;
     case SLUICE_FILTER_IN:
-        my_buf_addf(b, " IN (");
+        sb_printf(b, " IN (");
         for (uint32_t i = 0; i < f->nvalues; i++) {
             if (i)
-                my_buf_add(b, ", ", 2);
+                sb_put(b, ", ", 2);
             my_buf_literal(b, f->values[i].ptr, f->values[i].len);
         }
-        my_buf_add(b, ")", 1);
+        sb_put(b, ")", 1);
         break;
     default:
-        my_buf_addf(b, "%s", ops[f->op]);
+        sb_printf(b, "%s", ops[f->op]);
         my_buf_literal(b, f->values[0].ptr, f->values[0].len);
         break;
     }
@@ -56,21 +56,21 @@ int my_filters_pushable(const sluice_chunk *chunk)
     return 1;
 }
 
-int my_filter_sql(my_buf *b, const sluice_chunk *chunk, int first)
+int my_filter_sql(sbuf *b, const sluice_chunk *chunk, int first)
 {
     uint32_t n;
     if (!my_filters_pushable(chunk) || !sluice_chunk_filters(chunk, &n))
         return 0;
     for (uint32_t i = 0; i < n;) { /* groups AND-ed, conditions of a group OR-ed */
         uint32_t group = sluice_filter_at(chunk, i)->group;
-        my_buf_addf(b, "%s(", first ? " WHERE " : " AND ");
+        sb_printf(b, "%s(", first ? " WHERE " : " AND ");
         first = 0;
         for (uint32_t j = i; i < n && sluice_filter_at(chunk, i)->group == group; i++) {
             if (i > j)
-                my_buf_addf(b, " OR ");
+                sb_printf(b, " OR ");
             condition(b, chunk->table, sluice_filter_at(chunk, i));
         }
-        my_buf_add(b, ")", 1);
+        sb_put(b, ")", 1);
     }
     return 1;
 }

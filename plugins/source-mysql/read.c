@@ -67,16 +67,16 @@ sluice_status my_split_table(void *instance, const sluice_table *table, uint32_t
     if (!mt || mt->int_key < 0 || want < 2)
         return SLUICE_OK;
     const sluice_column *key = sluice_table_column(table, (uint32_t)mt->int_key);
-    my_buf b = {0}, col = {0};
+    sbuf b = {0}, col = {0};
     my_buf_ident(&col, key->name.ptr, key->name.len);
-    char *k = my_buf_take(&col);
+    char *k = sb_take(&col);
     if (!k)
         return my_oom(s, err);
-    my_buf_addf(&b, "SELECT MIN(%s), MAX(%s) FROM ", k, k);
+    sb_printf(&b, "SELECT MIN(%s), MAX(%s) FROM ", k, k);
     my_buf_ident(&b, table->schema.ptr, table->schema.len);
-    my_buf_add(&b, ".", 1);
+    sb_put(&b, ".", 1);
     my_buf_ident(&b, table->name.ptr, table->name.len);
-    char *sql = my_buf_take(&b);
+    char *sql = sb_take(&b);
     MYSQL_RES *r = sql ? my_query(s, s->conn, sql, "find the key range", err) : NULL;
     free(sql);
     if (!r) {
@@ -136,24 +136,24 @@ void my_read_end(mysrc *s)
 static char *select_sql(const sluice_chunk *chunk)
 {
     const sluice_table *t = chunk->table;
-    my_buf b = {0};
-    my_buf_addf(&b, "SELECT ");
+    sbuf b = {0};
+    sb_printf(&b, "SELECT ");
     for (uint32_t i = 0; i < t->ncolumns; i++) {
         const sluice_column *col = sluice_table_column(t, i);
         if (i)
-            my_buf_add(&b, ", ", 2);
+            sb_put(&b, ", ", 2);
         my_buf_ident(&b, col->name.ptr, col->name.len);
     }
     if (t->ncolumns == 0)
-        my_buf_addf(&b, "1");
-    my_buf_addf(&b, " FROM ");
+        sb_printf(&b, "1");
+    sb_printf(&b, " FROM ");
     my_buf_ident(&b, t->schema.ptr, t->schema.len);
-    my_buf_add(&b, ".", 1);
+    sb_put(&b, ".", 1);
     my_buf_ident(&b, t->name.ptr, t->name.len);
     if (chunk->bounds.len)
-        my_buf_addf(&b, " WHERE (%.*s)", (int)chunk->bounds.len, chunk->bounds.ptr);
+        sb_printf(&b, " WHERE (%.*s)", (int)chunk->bounds.len, chunk->bounds.ptr);
     my_filter_sql(&b, chunk, chunk->bounds.len == 0);
-    return my_buf_take(&b);
+    return sb_take(&b);
 }
 
 static sluice_status start_read(mysrc *s, const sluice_chunk *chunk, sluice_error *err)

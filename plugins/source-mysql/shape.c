@@ -95,64 +95,64 @@ static unsigned chars_of(const mybl_column *c, unsigned bytes)
 }
 
 /* A COLUMN_TYPE for a column known only from its TABLE_MAP. */
-static void derive_type(const mybl_column *c, my_buf *b)
+static void derive_type(const mybl_column *c, sbuf *b)
 {
     const char *uns = c->is_unsigned ? " unsigned" : "";
     int bin = c->collation == 63;
     switch (c->real_type) {
-    case MYBL_T_TINY: my_buf_addf(b, "tinyint%s", uns); return;
-    case MYBL_T_SHORT: my_buf_addf(b, "smallint%s", uns); return;
-    case MYBL_T_INT24: my_buf_addf(b, "mediumint%s", uns); return;
-    case MYBL_T_LONG: my_buf_addf(b, "int%s", uns); return;
-    case MYBL_T_LONGLONG: my_buf_addf(b, "bigint%s", uns); return;
-    case MYBL_T_FLOAT: my_buf_addf(b, "float"); return;
-    case MYBL_T_DOUBLE: my_buf_addf(b, "double"); return;
-    case MYBL_T_NEWDECIMAL: my_buf_addf(b, "decimal(%u,%u)", c->meta, c->meta2); return;
-    case MYBL_T_BIT: my_buf_addf(b, "bit(%u)", (unsigned)c->meta2 * 8 + c->meta); return;
-    case MYBL_T_YEAR: my_buf_addf(b, "year(4)"); return;
-    case MYBL_T_DATE: case MYBL_T_NEWDATE: my_buf_addf(b, "date"); return;
+    case MYBL_T_TINY: sb_printf(b, "tinyint%s", uns); return;
+    case MYBL_T_SHORT: sb_printf(b, "smallint%s", uns); return;
+    case MYBL_T_INT24: sb_printf(b, "mediumint%s", uns); return;
+    case MYBL_T_LONG: sb_printf(b, "int%s", uns); return;
+    case MYBL_T_LONGLONG: sb_printf(b, "bigint%s", uns); return;
+    case MYBL_T_FLOAT: sb_printf(b, "float"); return;
+    case MYBL_T_DOUBLE: sb_printf(b, "double"); return;
+    case MYBL_T_NEWDECIMAL: sb_printf(b, "decimal(%u,%u)", c->meta, c->meta2); return;
+    case MYBL_T_BIT: sb_printf(b, "bit(%u)", (unsigned)c->meta2 * 8 + c->meta); return;
+    case MYBL_T_YEAR: sb_printf(b, "year(4)"); return;
+    case MYBL_T_DATE: case MYBL_T_NEWDATE: sb_printf(b, "date"); return;
     case MYBL_T_TIME: case MYBL_T_TIME2:
-        my_buf_addf(b, c->meta ? "time(%u)" : "time", c->meta); return;
+        sb_printf(b, c->meta ? "time(%u)" : "time", c->meta); return;
     case MYBL_T_DATETIME: case MYBL_T_DATETIME2:
-        my_buf_addf(b, c->meta ? "datetime(%u)" : "datetime", c->meta); return;
+        sb_printf(b, c->meta ? "datetime(%u)" : "datetime", c->meta); return;
     case MYBL_T_TIMESTAMP: case MYBL_T_TIMESTAMP2:
-        my_buf_addf(b, c->meta ? "timestamp(%u)" : "timestamp", c->meta); return;
+        sb_printf(b, c->meta ? "timestamp(%u)" : "timestamp", c->meta); return;
     case MYBL_T_VARCHAR: case MYBL_T_VAR_STRING:
         if (bin)
-            my_buf_addf(b, "varbinary(%u)", c->meta);
+            sb_printf(b, "varbinary(%u)", c->meta);
         else
-            my_buf_addf(b, "varchar(%u)", chars_of(c, c->meta));
+            sb_printf(b, "varchar(%u)", chars_of(c, c->meta));
         return;
     case MYBL_T_STRING:
         if (c->hint & MYBL_HINT_UUID)
-            my_buf_addf(b, "uuid");
+            sb_printf(b, "uuid");
         else if (c->hint & MYBL_HINT_INET6)
-            my_buf_addf(b, "inet6");
+            sb_printf(b, "inet6");
         else if (c->hint & MYBL_HINT_INET4)
-            my_buf_addf(b, "inet4");
+            sb_printf(b, "inet4");
         else if (bin)
-            my_buf_addf(b, "binary(%u)", c->meta2);
+            sb_printf(b, "binary(%u)", c->meta2);
         else
-            my_buf_addf(b, "char(%u)", chars_of(c, c->meta2));
+            sb_printf(b, "char(%u)", chars_of(c, c->meta2));
         return;
     case MYBL_T_ENUM: case MYBL_T_SET:
-        my_buf_addf(b, c->real_type == MYBL_T_ENUM ? "enum(" : "set(");
+        sb_printf(b, c->real_type == MYBL_T_ENUM ? "enum(" : "set(");
         for (uint32_t i = 0; i < c->nlabels; i++) {
             if (i)
-                my_buf_add(b, ",", 1);
+                sb_put(b, ",", 1);
             my_buf_literal(b, c->labels[i].ptr, c->labels[i].len);
         }
-        my_buf_add(b, ")", 1);
+        sb_put(b, ")", 1);
         return;
     case MYBL_T_BLOB: case MYBL_T_TINY_BLOB: case MYBL_T_MEDIUM_BLOB: case MYBL_T_LONG_BLOB: {
         static const char *const size[] = {"tiny", "", "medium", "long"};
         unsigned k = c->meta >= 1 && c->meta <= 4 ? c->meta - 1u : 3u;
-        my_buf_addf(b, "%s%s", size[k], bin ? "blob" : "text");
+        sb_printf(b, "%s%s", size[k], bin ? "blob" : "text");
         return;
     }
-    case MYBL_T_JSON: my_buf_addf(b, "json"); return;
-    case MYBL_T_GEOMETRY: my_buf_addf(b, "geometry"); return;
-    default: my_buf_addf(b, "%s", mybl_type_name(c->real_type)); return;
+    case MYBL_T_JSON: sb_printf(b, "json"); return;
+    case MYBL_T_GEOMETRY: sb_printf(b, "geometry"); return;
+    default: sb_printf(b, "%s", mybl_type_name(c->real_type)); return;
     }
 }
 
@@ -264,19 +264,19 @@ static MYSQL_RES *columns_now(mysrc *s, const mybl_table *tm, sluice_error *err)
     my_stream *st = &s->stream;
     if (!st->meta && my_connect(s, &st->meta, err) != SLUICE_OK)
         return NULL;
-    my_buf b = {0};
-    my_buf_addf(&b, "SELECT c.COLUMN_NAME, c.COLUMN_TYPE, LOWER(c.DATA_TYPE), c.IS_NULLABLE, "
+    sbuf b = {0};
+    sb_printf(&b, "SELECT c.COLUMN_NAME, c.COLUMN_TYPE, LOWER(c.DATA_TYPE), c.IS_NULLABLE, "
                     "c.COLUMN_KEY = 'PRI', %s FROM information_schema.COLUMNS c "
                     "WHERE c.TABLE_SCHEMA = ",
-                s->mariadb ? "EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k "
+              s->mariadb ? "EXISTS (SELECT 1 FROM information_schema.CHECK_CONSTRAINTS k "
                              "WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = "
                              "c.TABLE_NAME AND k.CHECK_CLAUSE = CONCAT('json_valid(`', "
                              "c.COLUMN_NAME, '`)'))"
                            : "0");
     my_buf_literal(&b, tm->db.ptr, tm->db.len);
-    my_buf_addf(&b, " AND c.TABLE_NAME = ");
+    sb_printf(&b, " AND c.TABLE_NAME = ");
     my_buf_literal(&b, tm->name.ptr, tm->name.len);
-    char *sql = my_buf_take(&b);
+    char *sql = sb_take(&b);
     if (!sql) {
         my_oom(s, err);
         return NULL;
@@ -349,9 +349,9 @@ static sluice_status new_column(mysrc *s, my_table *mt, const mybl_table *tm, ui
             stype = strdup(is_json ? "json" : row[I_TYPE]);
             pk = row[I_PK] && row[I_PK][0] == '1';
         } else {
-            my_buf b = {0};
+            sbuf b = {0};
             derive_type(bc, &b);
-            stype = my_buf_take(&b);
+            stype = sb_take(&b);
         }
     }
     if (!stype)

@@ -82,11 +82,11 @@ static sluice_status mariadb_position(mysrc *s, my_pos *pos, sluice_error *err)
     mysql_free_result(r);
     if (!pos->file[0])
         return SLUICE_OK; /* no binary log */
-    my_buf b = {0};
-    my_buf_addf(&b, "SELECT BINLOG_GTID_POS(");
+    sbuf b = {0};
+    sb_printf(&b, "SELECT BINLOG_GTID_POS(");
     my_buf_literal(&b, pos->file, strlen(pos->file));
-    my_buf_addf(&b, ", %llu)", (unsigned long long)pos->offset);
-    char *sql = my_buf_take(&b);
+    sb_printf(&b, ", %llu)", (unsigned long long)pos->offset);
+    char *sql = sb_take(&b);
     if (!sql)
         return my_oom(s, err);
     int found;
@@ -119,11 +119,11 @@ static sluice_status mysql_position(mysrc *s, my_pos *pos, sluice_error *err)
 /* Lanes registered so far: their numbered user locks are taken. */
 static int lanes_joined(mysrc *s, unsigned upto)
 {
-    my_buf b = {0};
-    my_buf_addf(&b, "SELECT 0");
+    sbuf b = {0};
+    sb_printf(&b, "SELECT 0");
     for (unsigned k = 1; k <= upto; k++)
-        my_buf_addf(&b, " + (IS_USED_LOCK('sluice_lane_%lu_%u') IS NOT NULL)", s->lock.id, k);
-    char *sql = my_buf_take(&b);
+        sb_printf(&b, " + (IS_USED_LOCK('sluice_lane_%lu_%u') IS NOT NULL)", s->lock.id, k);
+    char *sql = sb_take(&b);
     if (!sql)
         return -1;
     int n = -1;

@@ -28,6 +28,8 @@
 
 #include <sluice/sluice.h>
 
+#include "sbuf.h"
+
 #include "mybl.h"
 
 /* The options, as the core fills them (strings are core-owned). */
@@ -169,21 +171,10 @@ typedef struct mysrc {
 
 /* ---- conn.c ---- */
 
-typedef struct my_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} my_buf;
-
-void my_buf_add(my_buf *b, const char *s, size_t n);
-void my_buf_addf(my_buf *b, const char *fmt, ...) SLUICE_PRINTF(2, 3);
-/* Appends `name` quoted as an identifier. */
-void my_buf_ident(my_buf *b, const char *name, size_t len);
+/* Appends `name` quoted as an identifier (to plugins/common's sbuf). */
+void my_buf_ident(sbuf *b, const char *name, size_t len);
 /* Appends a single-quoted string literal (backslashes and quotes escaped). */
-void my_buf_literal(my_buf *b, const char *text, size_t len);
-/* The string, owned by the caller; NULL (and freed) when anything failed. */
-char *my_buf_take(my_buf *b);
-
+void my_buf_literal(sbuf *b, const char *text, size_t len);
 /* A new connection with the session settings of every sluice connection. */
 sluice_status my_connect(mysrc *s, MYSQL **out, sluice_error *err);
 /* The same with a read timeout in seconds (0: none), for the binlog connection. */
@@ -281,7 +272,7 @@ sluice_status my_validate_bounds(void *instance, const sluice_table *table, uint
                                  sluice_bound_list *out, sluice_error *err);
 /* Appends the chunk's row filters: " WHERE (...)" when first, else " AND (...)";
    nothing (0) unless my_filters_pushable. */
-int my_filter_sql(my_buf *b, const sluice_chunk *chunk, int first);
+int my_filter_sql(sbuf *b, const sluice_chunk *chunk, int first);
 
 /* ---- position.c ---- */
 

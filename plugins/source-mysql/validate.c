@@ -27,32 +27,32 @@ sluice_status my_validate_bounds(void *instance, const sluice_table *table, uint
                                  sluice_bound_list *out, sluice_error *err)
 {
     mysrc *s = instance;
-    my_buf keys = {0}, b = {0};
+    sbuf keys = {0}, b = {0};
     uint32_t nkeys = 0;
     for (uint32_t i = 0; i < table->ncolumns; i++) {
         const sluice_column *c = sluice_table_column(table, i);
         if (!(c->flags & SLUICE_COLUMN_KEY))
             continue;
         if (!cuttable(c->type)) {
-            free(my_buf_take(&keys));
+            free(sb_take(&keys));
             return SLUICE_OK;
         }
         if (nkeys++)
-            my_buf_add(&keys, ", ", 2);
+            sb_put(&keys, ", ", 2);
         my_buf_ident(&keys, c->name.ptr, c->name.len);
     }
-    char *k = my_buf_take(&keys);
+    char *k = sb_take(&keys);
     if (!k)
         return nkeys ? my_oom(s, err) : SLUICE_OK;
-    my_buf_addf(&b, "SELECT * FROM (SELECT %s, ROW_NUMBER() OVER (ORDER BY %s) AS sluice_rn FROM ",
-                k, k);
+    sb_printf(&b, "SELECT * FROM (SELECT %s, ROW_NUMBER() OVER (ORDER BY %s) AS sluice_rn FROM ",
+              k, k);
     free(k);
     my_buf_ident(&b, table->schema.ptr, table->schema.len);
-    my_buf_add(&b, ".", 1);
+    sb_put(&b, ".", 1);
     my_buf_ident(&b, table->name.ptr, table->name.len);
-    my_buf_addf(&b, ") AS r WHERE sluice_rn %% %" PRIu64 " = 1 AND sluice_rn > 1 ORDER BY sluice_rn",
-                rows < 1 ? 1 : rows);
-    char *sql = my_buf_take(&b);
+    sb_printf(&b, ") AS r WHERE sluice_rn %% %" PRIu64 " = 1 AND sluice_rn > 1 ORDER BY sluice_rn",
+              rows < 1 ? 1 : rows);
+    char *sql = sb_take(&b);
     if (!sql)
         return my_oom(s, err);
     MYSQL_RES *r = my_query(s, s->conn, sql, "cut the table into chunks by its key", err);

@@ -317,19 +317,19 @@ static sluice_status lob_column(pgsrc *s, PGresult *cols, int i, sluice_findings
 {
     const char *schema = PQgetvalue(cols, i, 0), *table = PQgetvalue(cols, i, 1),
                *column = PQgetvalue(cols, i, 2);
-    pg_buf q = {0};
-    pg_buf_addf(&q, "SELECT coalesce(avg(pg_column_size(x.v)), 0)::bigint, "
+    sbuf q = {0};
+    sb_printf(&q, "SELECT coalesce(avg(pg_column_size(x.v)), 0)::bigint, "
                     "coalesce(max(pg_column_size(x.v)), 0), count(x.v), "
                     "pg_size_pretty(coalesce(avg(pg_column_size(x.v)), 0)::bigint "
                     "* greatest($1::bigint, 0)), "
                     "pg_size_pretty(coalesce(max(pg_column_size(x.v)), 0)::bigint) FROM (SELECT ");
     pg_buf_ident(&q, column, strlen(column));
-    pg_buf_add(&q, " AS v FROM ", 11);
+    sb_put(&q, " AS v FROM ", 11);
     pg_buf_ident(&q, schema, strlen(schema));
-    pg_buf_add(&q, ".", 1);
+    sb_put(&q, ".", 1);
     pg_buf_ident(&q, table, strlen(table));
-    pg_buf_addf(&q, " LIMIT %d) x", LOB_SAMPLE_ROWS);
-    char *sql = pg_buf_take(&q);
+    sb_printf(&q, " LIMIT %d) x", LOB_SAMPLE_ROWS);
+    char *sql = sb_take(&q);
     if (!sql)
         return pg_oom(s, err);
     const char *params[] = {PQgetvalue(cols, i, 4)};

@@ -156,19 +156,19 @@ void pg_copy_free(pgsrc *s)
 }
 
 /* SELECT "a", "b" FROM from [WHERE bounds AND filters]; 1 in *filtered when they were added */
-static void select_sql(pg_buf *b, const sluice_chunk *chunk, const char *from, int *filtered)
+static void select_sql(sbuf *b, const sluice_chunk *chunk, const char *from, int *filtered)
 {
     const sluice_table *t = chunk->table;
-    pg_buf_addf(b, "SELECT ");
+    sb_printf(b, "SELECT ");
     for (uint32_t i = 0; i < t->ncolumns; i++) {
         const sluice_column *col = sluice_table_column(t, i);
         if (i)
-            pg_buf_add(b, ", ", 2);
+            sb_put(b, ", ", 2);
         pg_buf_ident(b, col->name.ptr, col->name.len);
     }
-    pg_buf_addf(b, " FROM %s", from);
+    sb_printf(b, " FROM %s", from);
     if (chunk->bounds.len)
-        pg_buf_addf(b, " WHERE (%.*s)", (int)chunk->bounds.len, chunk->bounds.ptr);
+        sb_printf(b, " WHERE (%.*s)", (int)chunk->bounds.len, chunk->bounds.ptr);
     *filtered = pg_filter_sql(b, chunk, chunk->bounds.len == 0);
 }
 
@@ -177,15 +177,15 @@ static void select_sql(pg_buf *b, const sluice_chunk *chunk, const char *from, i
 static char *copy_sql(const sluice_chunk *chunk, char **from, uint32_t nfrom, int binary,
                       int *filtered)
 {
-    pg_buf b = {0};
-    pg_buf_addf(&b, "COPY (");
+    sbuf b = {0};
+    sb_printf(&b, "COPY (");
     for (uint32_t i = 0; i < nfrom; i++) {
         if (i)
-            pg_buf_addf(&b, " UNION ALL ");
+            sb_printf(&b, " UNION ALL ");
         select_sql(&b, chunk, from[i], filtered);
     }
-    pg_buf_addf(&b, ") TO STDOUT%s", binary ? " (FORMAT binary)" : "");
-    return pg_buf_take(&b);
+    sb_printf(&b, ") TO STDOUT%s", binary ? " (FORMAT binary)" : "");
+    return sb_take(&b);
 }
 
 /* The chunk's FROM items: its partitions, or the table (ONLY keeps inheritance

@@ -44,12 +44,12 @@ uint32_t pg_native_format(void *instance, const sluice_table *table)
     pg_table *pt = pg_table_by_oid(s, (uint32_t)table->source_id);
     if (strcmp(s->cfg.copy_format, "text") == 0 || !pt || !s->conn || s->copy.active)
         return SLUICE_NATIVE_NONE;
-    pg_buf oids = {0};
-    pg_buf_add(&oids, "{", 1);
+    sbuf oids = {0};
+    sb_put(&oids, "{", 1);
     for (uint32_t i = 0; i < pt->ncols; i++)
-        pg_buf_addf(&oids, "%s%u", i ? "," : "", pt->cols[i].type_oid);
-    pg_buf_add(&oids, "}", 1);
-    char *list = pg_buf_take(&oids);
+        sb_printf(&oids, "%s%u", i ? "," : "", pt->cols[i].type_oid);
+    sb_put(&oids, "}", 1);
+    char *list = sb_take(&oids);
     if (!list)
         return SLUICE_NATIVE_NONE;
     const char *params[] = {list};

@@ -11,12 +11,12 @@
 
 #include "source_pg.h"
 
-static void literal(pg_buf *b, sluice_str v)
+static void literal(sbuf *b, sluice_str v)
 {
-    pg_buf_add(b, "'", 1);
+    sb_put(b, "'", 1);
     for (size_t i = 0; i < v.len; i++) /* standard_conforming_strings: only ' is special */
-        pg_buf_add(b, v.ptr[i] == '\'' ? "''" : &v.ptr[i], v.ptr[i] == '\'' ? 2 : 1);
-    pg_buf_add(b, "'", 1);
+        sb_put(b, v.ptr[i] == '\'' ? "''" : &v.ptr[i], v.ptr[i] == '\'' ? 2 : 1);
+    sb_put(b, "'", 1);
 }
 
 static int is_row(uint32_t op)
@@ -24,7 +24,7 @@ static int is_row(uint32_t op)
     return op >= SLUICE_FILTER_ROW_LT && op <= SLUICE_FILTER_ROW_GE;
 }
 
-static void row_condition(pg_buf *b, const sluice_chunk *chunk, const sluice_filter *f)
+static void row_condition(sbuf *b, const sluice_chunk *chunk, const sluice_filter *f)
 {
     static const char *const ops[] = {[SLUICE_FILTER_ROW_LT - SLUICE_FILTER_ROW_LT] = " < ",
                                       [SLUICE_FILTER_ROW_LE - SLUICE_FILTER_ROW_LT] = " <= ",
@@ -32,20 +32,20 @@ static void row_condition(pg_buf *b, const sluice_chunk *chunk, const sluice_fil
                                       [SLUICE_FILTER_ROW_GE - SLUICE_FILTER_ROW_LT] = " >= "};
     uint32_t n;
     const uint32_t *cols = sluice_filter_columns(chunk, f, &n);
-    pg_buf_add(b, "(", 1);
+    sb_put(b, "(", 1);
     for (uint32_t i = 0; i < n; i++) {
         const sluice_column *col = sluice_table_column(chunk->table, cols[i]);
         if (i)
-            pg_buf_add(b, ", ", 2);
+            sb_put(b, ", ", 2);
         pg_buf_ident(b, col->name.ptr, col->name.len);
     }
-    pg_buf_addf(b, ")%s(", ops[f->op - SLUICE_FILTER_ROW_LT]);
+    sb_printf(b, ")%s(", ops[f->op - SLUICE_FILTER_ROW_LT]);
     for (uint32_t i = 0; i < n; i++) {
         if (i)
-            pg_buf_add(b, ", ", 2);
+            sb_put(b, ", ", 2);
         literal(b, f->values[i]);
     }
-    pg_buf_add(b, ")", 1);
+    sb_put(b, ")", 1);
 }
 
 /* Whether every filter is one this file can say in SQL, with its values. */
@@ -62,7 +62,7 @@ static int all_known(const sluice_chunk *chunk, uint32_t n)
     return 1;
 }
 
-static void condition(pg_buf *b, const sluice_chunk *chunk, const sluice_filter *f)
+static void condition(sbuf *b, const sluice_chunk *chunk, const sluice_filter *f)
 {
     const sluice_table *t = chunk->table;
     if (is_row(f->op)) {
@@ -76,45 +76,45 @@ static void condition(pg_buf *b, const sluice_chunk *chunk, const sluice_filter 
     const sluice_column *col = sluice_table_column(t, f->column);
     pg_buf_ident(b, col->name.ptr, col->name.len);
     switch (f->op) {
-    case SLUICE_FILTER_NULL: pg_buf_addf(b, " IS NULL"); break;
-    case SLUICE_FILTER_NOT_NULL: pg_buf_addf(b, " IS NOT NULL"); break;
+    case SLUICE_FILTER_NULL: sb_printf(b, " IS NULL"); break;
+    case SLUICE_FILTER_NOT_NULL: sb_printf(b, " IS NOT NULL"); break;
     case SLUICE_FILTER_BETWEEN:
-        pg_buf_addf(b, " BETWEEN ");
+        sb_printf(b, " BETWEEN ");
         literal(b, f->values[0]);
-        pg_buf_addf(b, " AND ");
+        sb_printf(b, " AND ");
         literal(b, f->values[1]);
         break;
     case SLUICE_FILTER_IN:
-        pg_buf_addf(b, " IN (");
+        sb_printf(b, " IN (");
         for (uint32_t i = 0; i < f->nvalues; i++) {
             if (i)
-                pg_buf_add(b, ", ", 2);
+                sb_put(b, ", ", 2);
             literal(b, f->values[i]);
         }
-        pg_buf_add(b, ")", 1);
+        sb_put(b, ")", 1);
         break;
     default:
-        pg_buf_addf(b, "%s", ops[f->op]);
+        sb_printf(b, "%s", ops[f->op]);
         literal(b, f->values[0]);
         break;
     }
 }
 
-int pg_filter_sql(pg_buf *b, const sluice_chunk *chunk, int first)
+int pg_filter_sql(sbuf *b, const sluice_chunk *chunk, int first)
 {
     uint32_t n;
     if (!sluice_chunk_filters(chunk, &n) || n == 0 || !all_known(chunk, n))
         return 0;
     for (uint32_t i = 0; i < n;) { /* groups AND-ed, conditions of a group OR-ed */
         uint32_t group = sluice_filter_at(chunk, i)->group;
-        pg_buf_addf(b, "%s(", first ? " WHERE " : " AND ");
+        sb_printf(b, "%s(", first ? " WHERE " : " AND ");
         first = 0;
         for (uint32_t j = i; i < n && sluice_filter_at(chunk, i)->group == group; i++) {
             if (i > j)
-                pg_buf_addf(b, " OR ");
+                sb_printf(b, " OR ");
             condition(b, chunk, sluice_filter_at(chunk, i));
         }
-        pg_buf_add(b, ")", 1);
+        sb_put(b, ")", 1);
     }
     return 1;
 }

@@ -34,16 +34,16 @@ static sluice_type type_of(const char *typname)
    defs; the first column says which row (UNION ALL promises no order). */
 static char *values_sql(const PGresult *defs, int first, int n)
 {
-    pg_buf b = {0};
+    sbuf b = {0};
     for (int i = first; i < first + n; i++) {
         const char *schema = PQgetvalue(defs, i, 0), *name = PQgetvalue(defs, i, 1);
-        pg_buf_addf(&b, "%sSELECT %d, last_value, is_called FROM ",
-                    i > first ? " UNION ALL " : "", i - first);
+        sb_printf(&b, "%sSELECT %d, last_value, is_called FROM ",
+                  i > first ? " UNION ALL " : "", i - first);
         pg_buf_ident(&b, schema, strlen(schema));
-        pg_buf_add(&b, ".", 1);
+        sb_put(&b, ".", 1);
         pg_buf_ident(&b, name, strlen(name));
     }
-    return pg_buf_take(&b);
+    return sb_take(&b);
 }
 
 /* Adds rows [first, first + n) of defs with their values. */

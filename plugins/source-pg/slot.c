@@ -105,9 +105,9 @@ sluice_status pg_slot_usable(pgsrc *s, const pg_slot_info *si, sluice_error *err
 /* ", "-joined quoted names of the listed tables (all of them when list is NULL). */
 static char *table_list(pgsrc *s, PGresult *list)
 {
-    pg_buf b = {0};
+    sbuf b = {0};
     uint32_t n = list ? (uint32_t)PQntuples(list) : s->ntables;
-    pg_buf_add(&b, "", 0);
+    sb_put(&b, "", 0);
     for (uint32_t i = 0; i < n; i++) {
         const pg_table *pt =
             list ? pg_table_by_oid(s, (uint32_t)strtoul(PQgetvalue(list, (int)i, 0), NULL, 10))
@@ -116,12 +116,12 @@ static char *table_list(pgsrc *s, PGresult *list)
             continue;
         const sluice_table *t = pt->table;
         if (b.len)
-            pg_buf_add(&b, ", ", 2);
+            sb_put(&b, ", ", 2);
         pg_buf_ident(&b, t->schema.ptr, t->schema.len);
-        pg_buf_add(&b, ".", 1);
+        sb_put(&b, ".", 1);
         pg_buf_ident(&b, t->name.ptr, t->name.len);
     }
-    return pg_buf_take(&b);
+    return sb_take(&b);
 }
 
 static sluice_status run(pgsrc *s, const char *sql, const char *what, sluice_error *err)

@@ -3,7 +3,7 @@
  * job each (docs/source-pg.md has the user's view):
  *   plugin.c    options, descriptor, open/close, positions
  *   conn.c      connections, server names, libpq errors, quoting
- *   strbuf.c    a growable string for SQL
+ *   strbuf.c    quoted identifiers appended to plugins/common's sbuf
  *   prereq.c    prerequisite checks, before anything is created
  *   check.c     ABI 1.6 check: sluice check's findings (prereq.c's and more)
  *   catalog.c   discover: tables, columns, keys, replica identity
@@ -29,6 +29,8 @@
 #include <stdint.h>
 
 #include <sluice/sluice.h>
+
+#include "sbuf.h"
 
 #include "copybin.h"
 #include "pgoutput.h"
@@ -125,27 +127,17 @@ typedef struct pgsrc {
     pg_stream stream;
 } pgsrc;
 
-/* ---- strbuf.c ---- */
+/* ---- strbuf.c (the buffer itself is plugins/common's sbuf) ---- */
 
-typedef struct pg_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} pg_buf;
-
-void pg_buf_add(pg_buf *b, const char *s, size_t n);
-void pg_buf_addf(pg_buf *b, const char *fmt, ...) SLUICE_PRINTF(2, 3);
 /* Appends a quoted identifier. */
-void pg_buf_ident(pg_buf *b, const char *name, size_t len);
-/* The string, owned by the caller; NULL (and freed) when anything failed. */
-char *pg_buf_take(pg_buf *b);
+void pg_buf_ident(sbuf *b, const char *name, size_t len);
 
 /* ---- filters.c ---- */
 
 /* Appends the chunk's row filters as SQL: " WHERE (...) AND (...)" when first, else
    " AND (...)". 1 when it added them (the batch is then SLUICE_BATCH_FILTERED); 0 when
    there are none or one it does not know (the core then applies them all). */
-int pg_filter_sql(pg_buf *b, const sluice_chunk *chunk, int first);
+int pg_filter_sql(sbuf *b, const sluice_chunk *chunk, int first);
 
 /* ---- partitions.c: ABI 1.4 ---- */
 

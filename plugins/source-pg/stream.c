@@ -156,15 +156,15 @@ static char *start_sql(pgsrc *s, uint64_t from)
     /* publication_names is a list of SQL identifiers inside a string literal */
     char *ident = pg_quote_ident(s->publication, strlen(s->publication));
     char *lit = ident ? pg_quote_literal(ident) : NULL;
-    pg_buf b = {0};
+    sbuf b = {0};
     if (lit)
-        pg_buf_addf(&b,
-                    "START_REPLICATION SLOT %s LOGICAL %s (\"proto_version\" '1', "
-                    "\"publication_names\" %s, \"messages\" 'true')",
-                    s->slot, at, lit);
+        sb_printf(&b,
+                  "START_REPLICATION SLOT %s LOGICAL %s (\"proto_version\" '1', "
+                  "\"publication_names\" %s, \"messages\" 'true')",
+                  s->slot, at, lit);
     free(ident);
     free(lit);
-    return lit ? pg_buf_take(&b) : NULL;
+    return lit ? sb_take(&b) : NULL;
 }
 
 sluice_status pg_stream_start(void *instance, const sluice_position *from, sluice_error *err)

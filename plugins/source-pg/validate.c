@@ -15,20 +15,20 @@
 
 /* " FROM ONLY "s"."t"" (a partitioned table's partitions: without ONLY), as read_chunk
    reads it; 0 with err set, or when a chunk of several partitions needs a UNION. */
-static int from_table(pgsrc *s, pg_buf *b, const sluice_chunk *chunk, sluice_error *err)
+static int from_table(pgsrc *s, sbuf *b, const sluice_chunk *chunk, sluice_error *err)
 {
     char **from;
     uint32_t n;
     if (pg_chunk_from(s, chunk, &from, &n, err) != SLUICE_OK)
         return 0;
     if (n == 1)
-        pg_buf_addf(b, " FROM %s", from[0]);
+        sb_printf(b, " FROM %s", from[0]);
     pg_free_strings(from, n);
     return n == 1;
 }
 
 /* "k1", "k2": the key columns in table order; 0 when the table has none. */
-static uint32_t key_list(pg_buf *b, const sluice_table *t)
+static uint32_t key_list(sbuf *b, const sluice_table *t)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->ncolumns; i++) {
@@ -36,7 +36,7 @@ static uint32_t key_list(pg_buf *b, const sluice_table *t)
         if (!(c->flags & SLUICE_COLUMN_KEY))
             continue;
         if (n++)
-            pg_buf_add(b, ", ", 2);
+            sb_put(b, ", ", 2);
         pg_buf_ident(b, c->name.ptr, c->name.len);
     }
     return n;
@@ -57,22 +57,22 @@ sluice_status pg_validate_bounds(void *instance, const sluice_table *table, uint
     sluice_chunk whole = {.header = SLUICE_HEADER_INIT(sluice_chunk), .table = table};
     if (rows < 1)
         rows = 1;
-    pg_buf keys = {0}, b = {0};
+    sbuf keys = {0}, b = {0};
     uint32_t nkeys = key_list(&keys, table);
-    char *k = pg_buf_take(&keys);
+    char *k = sb_take(&keys);
     if (!k)
         return nkeys ? pg_oom(s, err) : SLUICE_OK;
     /* the key of rows rows+1, 2*rows+1, ...: an index-only scan of the key */
-    pg_buf_addf(&b, "SELECT * FROM (SELECT %s, row_number() OVER (ORDER BY %s) AS sluice_rn",
-                k, k);
+    sb_printf(&b, "SELECT * FROM (SELECT %s, row_number() OVER (ORDER BY %s) AS sluice_rn",
+              k, k);
     free(k);
     if (!from_table(s, &b, &whole, err)) {
-        free(pg_buf_take(&b));
+        free(sb_take(&b));
         return table_failed(s, err);
     }
-    pg_buf_addf(&b, ") AS r WHERE sluice_rn %% %" PRIu64 " = 1 AND sluice_rn > 1 "
+    sb_printf(&b, ") AS r WHERE sluice_rn %% %" PRIu64 " = 1 AND sluice_rn > 1 "
                     "ORDER BY sluice_rn", rows);
-    char *sql = pg_buf_take(&b);
+    char *sql = sb_take(&b);
     if (!sql)
         return pg_oom(s, err);
     char what[400];
@@ -105,25 +105,25 @@ sluice_status pg_validate_hash(void *instance, const sluice_chunk *chunk, sluice
     uint32_t np;
     if (sluice_chunk_partitions(chunk, &np))
         return SLUICE_OK; /* the core reads rows instead */
-    pg_buf b = {0};
-    pg_buf_addf(&b, "SELECT count(*), coalesce(sum(pg_catalog.hashtextextended(ROW(");
+    sbuf b = {0};
+    sb_printf(&b, "SELECT count(*), coalesce(sum(pg_catalog.hashtextextended(ROW(");
     for (uint32_t i = 0; i < t->ncolumns; i++) {
         const sluice_column *c = sluice_table_column(t, i);
         if (i)
-            pg_buf_add(&b, ", ", 2);
+            sb_put(&b, ", ", 2);
         pg_buf_ident(&b, c->name.ptr, c->name.len);
     }
-    pg_buf_addf(&b, ")::text, 0)), 0)");
+    sb_printf(&b, ")::text, 0)), 0)");
     if (!from_table(s, &b, chunk, err)) {
-        free(pg_buf_take(&b));
+        free(sb_take(&b));
         return table_failed(s, err);
     }
     uint32_t nf;
     if (sluice_chunk_filters(chunk, &nf) && nf && !pg_filter_sql(&b, chunk, 1)) {
-        free(pg_buf_take(&b));
+        free(sb_take(&b));
         return SLUICE_OK; /* a filter it cannot say in SQL: rows instead */
     }
-    char *sql = pg_buf_take(&b);
+    char *sql = sb_take(&b);
     if (!sql)
         return pg_oom(s, err);
     char what[400];

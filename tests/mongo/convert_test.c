@@ -14,13 +14,13 @@
 static char *json_of(const bson_t *doc, const char *key)
 {
     bson_iter_t it;
-    mg_buf b = {0};
+    sbuf b = {0};
     if (!bson_iter_init_find(&it, doc, key) || mg_json_value(&b, &it) != 0) {
-        mg_buf_free(&b);
+        sb_free(&b);
         return strdup("(failed)");
     }
-    char *s = strdup(mg_buf_str(&b));
-    mg_buf_free(&b);
+    char *s = strdup(sb_cstr(&b));
+    sb_free(&b);
     return s;
 }
 
@@ -28,7 +28,7 @@ static char *json_of(const bson_t *doc, const char *key)
 static char *scalar_of(const bson_t *doc, const char *key)
 {
     bson_iter_t it;
-    mg_buf b = {0};
+    sbuf b = {0};
     int64_t i = 0;
     char tmp[64];
     int k = bson_iter_init_find(&it, doc, key) ? mg_value(&b, &it, 0, &i) : -1;
@@ -39,11 +39,11 @@ static char *scalar_of(const bson_t *doc, const char *key)
     } else if (k == MG_NULL) {
         s = strdup("NULL");
     } else if (k == MG_TEXT) {
-        s = strdup(mg_buf_str(&b));
+        s = strdup(sb_cstr(&b));
     } else {
         s = strdup("(failed)");
     }
-    mg_buf_free(&b);
+    sb_free(&b);
     return s;
 }
 
@@ -189,12 +189,12 @@ static void every_type(void)
 
     /* in a jsonb column every value is JSON, and null is SQL NULL */
     bson_iter_t it;
-    mg_buf b = {0};
+    sbuf b = {0};
     int64_t i;
     CHECK(bson_iter_init_find(&it, &d, "long") && mg_value(&b, &it, 1, &i) == MG_TEXT);
-    CHECK_STR(mg_buf_str(&b), "9223372036854775807");
+    CHECK_STR(sb_cstr(&b), "9223372036854775807");
     CHECK(bson_iter_init_find(&it, &d, "null") && mg_value(&b, &it, 1, &i) == MG_NULL);
-    mg_buf_free(&b);
+    sb_free(&b);
 
     /* the type names $type uses, which are the keys of mongo_to_pg.lua */
     static const char *names[] = {"double", "string", "object", "array", "binData",
@@ -207,11 +207,11 @@ static void every_type(void)
     }
 
     /* the whole document, as the doc column holds it */
-    mg_buf whole = {0};
+    sbuf whole = {0};
     CHECK(mg_json_document(&whole, &d) == 0);
-    CHECK_CONTAINS(mg_buf_str(&whole), "{\"double\":0.1,\"double_int\":3.0,");
-    CHECK_CONTAINS(mg_buf_str(&whole), ",\"maxKey\":{\"$maxKey\":1}}");
-    mg_buf_free(&whole);
+    CHECK_CONTAINS(sb_cstr(&whole), "{\"double\":0.1,\"double_int\":3.0,");
+    CHECK_CONTAINS(sb_cstr(&whole), ",\"maxKey\":{\"$maxKey\":1}}");
+    sb_free(&whole);
     bson_destroy(&d);
 }
 
@@ -281,7 +281,7 @@ static void change_events(void)
 {
     const char *why = NULL;
     mg_event e;
-    mg_buf b = {0};
+    sbuf b = {0};
     int64_t i = 0;
 
     bson_t *ins = event("insert", key_and_doc(1, 0));
@@ -292,10 +292,10 @@ static void change_events(void)
     CHECK(e.coll.len == 5 && memcmp(e.coll.ptr, "items", 5) == 0);
     CHECK(e.has_key && mg_value(&b, &e.key, 0, &i) == MG_INT && i == 42);
     CHECK(e.has_full && mg_json_document(&b, &e.full) == 0);
-    CHECK_STR(mg_buf_str(&b), "{\"_id\":42,\"qty\":7}");
+    CHECK_STR(sb_cstr(&b), "{\"_id\":42,\"qty\":7}");
     b.len = 0;
     CHECK(mg_json_document(&b, &e.token) == 0);
-    CHECK_STR(mg_buf_str(&b), "{\"_data\":\"8265553A64000000012B022C0100296E5A1004\"}");
+    CHECK_STR(sb_cstr(&b), "{\"_data\":\"8265553A64000000012B022C0100296E5A1004\"}");
     b.len = 0;
     bson_destroy(ins);
 
@@ -303,7 +303,7 @@ static void change_events(void)
     CHECK(mg_event_read(upd, &e, &why) == 0 && e.op == MG_OP_UPDATE && e.has_full &&
           e.has_update);
     CHECK(mg_json_document(&b, &e.update) == 0);
-    CHECK_STR(mg_buf_str(&b), "{\"updatedFields\":{\"qty\":7},\"removedFields\":[\"old\"]}");
+    CHECK_STR(sb_cstr(&b), "{\"updatedFields\":{\"qty\":7},\"removedFields\":[\"old\"]}");
     b.len = 0;
     bson_destroy(upd);
 
@@ -348,7 +348,7 @@ static void change_events(void)
     CHECK(mg_event_read(noid, &e, &why) == -1);
     CHECK_CONTAINS(why, "resume token");
     bson_destroy(noid);
-    mg_buf_free(&b);
+    sb_free(&b);
 }
 
 /* Table mode's columns: the top-level fields of sampled documents, in the

@@ -117,16 +117,16 @@ int mg_date_iso(int64_t ms, char *buf, size_t size)
 
 /* ---- JSON ---- */
 
-static void json_string(mg_buf *b, const char *s, size_t n)
+static void json_string(sbuf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    mg_buf_add(b, "\"", 1);
+    sb_put(b, "\"", 1);
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        mg_buf_add(b, s + run, i - run);
+        sb_put(b, s + run, i - run);
         run = i + 1;
         char esc[7] = {'\\', (char)c, 0};
         switch (c) {
@@ -140,21 +140,21 @@ static void json_string(mg_buf *b, const char *s, size_t n)
             memcpy(esc, "\\u00", 4);
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
-            mg_buf_add(b, esc, 6);
+            sb_put(b, esc, 6);
             continue;
         }
-        mg_buf_add(b, esc, 2);
+        sb_put(b, esc, 2);
     }
-    mg_buf_add(b, s + run, n - run);
-    mg_buf_add(b, "\"", 1);
+    sb_put(b, s + run, n - run);
+    sb_put(b, "\"", 1);
 }
 
-static void json_cstr(mg_buf *b, const char *s)
+static void json_cstr(sbuf *b, const char *s)
 {
     json_string(b, s, strlen(s));
 }
 
-static void base64(mg_buf *b, const uint8_t *p, uint32_t n)
+static void base64(sbuf *b, const uint8_t *p, uint32_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char out[4];
@@ -165,33 +165,33 @@ static void base64(mg_buf *b, const uint8_t *p, uint32_t n)
         out[1] = tab[v >> 12 & 63];
         out[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
         out[3] = i + 2 < n ? tab[v & 63] : '=';
-        mg_buf_add(b, out, 4);
+        sb_put(b, out, 4);
     }
 }
 
-static int json_children(mg_buf *b, const bson_iter_t *it, int array);
+static int json_children(sbuf *b, const bson_iter_t *it, int array);
 
-static void json_oid(mg_buf *b, const bson_oid_t *oid)
+static void json_oid(sbuf *b, const bson_oid_t *oid)
 {
     char hex[25];
     bson_oid_to_string(oid, hex);
-    mg_buf_addf(b, "{\"$oid\":\"%s\"}", hex);
+    sb_printf(b, "{\"$oid\":\"%s\"}", hex);
 }
 
-static void json_double(mg_buf *b, double d)
+static void json_double(sbuf *b, double d)
 {
     char num[40];
     mg_double_text(d, num, sizeof num);
     if (!isfinite(d) || (d == 0 && signbit(d))) { /* JSON has no form for these */
-        mg_buf_addf(b, "{\"$numberDouble\":\"%s\"}", signbit(d) && d == 0 ? "-0.0" : num);
+        sb_printf(b, "{\"$numberDouble\":\"%s\"}", signbit(d) && d == 0 ? "-0.0" : num);
         return;
     }
-    mg_buf_add(b, num, strlen(num));
+    sb_put(b, num, strlen(num));
     if (!strpbrk(num, ".e")) /* 3.0 stays a double to a reader of the JSON */
-        mg_buf_add(b, ".0", 2);
+        sb_put(b, ".0", 2);
 }
 
-int mg_json_value(mg_buf *b, const bson_iter_t *it)
+int mg_json_value(sbuf *b, const bson_iter_t *it)
 {
     uint32_t len;
     switch (bson_iter_type(it)) {
@@ -212,65 +212,65 @@ int mg_json_value(mg_buf *b, const bson_iter_t *it)
         bson_subtype_t sub;
         const uint8_t *data;
         bson_iter_binary(it, &sub, &len, &data);
-        mg_buf_addf(b, "{\"$binary\":{\"base64\":\"");
+        sb_printf(b, "{\"$binary\":{\"base64\":\"");
         base64(b, data, len);
-        mg_buf_addf(b, "\",\"subType\":\"%02x\"}}", (unsigned)sub);
+        sb_printf(b, "\",\"subType\":\"%02x\"}}", (unsigned)sub);
         break;
     }
     case BSON_TYPE_UNDEFINED:
-        mg_buf_addf(b, "{\"$undefined\":true}");
+        sb_printf(b, "{\"$undefined\":true}");
         break;
     case BSON_TYPE_OID:
         json_oid(b, bson_iter_oid(it));
         break;
     case BSON_TYPE_BOOL:
-        mg_buf_addf(b, "%s", bson_iter_bool(it) ? "true" : "false");
+        sb_printf(b, "%s", bson_iter_bool(it) ? "true" : "false");
         break;
     case BSON_TYPE_DATE_TIME: {
         int64_t ms = bson_iter_date_time(it);
         char iso[40];
         if (mg_date_iso(ms, iso, sizeof iso) == 0)
-            mg_buf_addf(b, "{\"$date\":\"%s\"}", iso);
+            sb_printf(b, "{\"$date\":\"%s\"}", iso);
         else
-            mg_buf_addf(b, "{\"$date\":{\"$numberLong\":\"%" PRId64 "\"}}", ms);
+            sb_printf(b, "{\"$date\":{\"$numberLong\":\"%" PRId64 "\"}}", ms);
         break;
     }
     case BSON_TYPE_NULL:
-        mg_buf_addf(b, "null");
+        sb_printf(b, "null");
         break;
     case BSON_TYPE_REGEX: {
         const char *options;
         const char *pattern = bson_iter_regex(it, &options);
-        mg_buf_addf(b, "{\"$regularExpression\":{\"pattern\":");
+        sb_printf(b, "{\"$regularExpression\":{\"pattern\":");
         json_cstr(b, pattern);
-        mg_buf_addf(b, ",\"options\":");
+        sb_printf(b, ",\"options\":");
         json_cstr(b, options ? options : "");
-        mg_buf_addf(b, "}}");
+        sb_printf(b, "}}");
         break;
     }
     case BSON_TYPE_DBPOINTER: {
         const char *coll;
         const bson_oid_t *oid;
         bson_iter_dbpointer(it, &len, &coll, &oid);
-        mg_buf_addf(b, "{\"$dbPointer\":{\"$ref\":");
+        sb_printf(b, "{\"$dbPointer\":{\"$ref\":");
         json_string(b, coll, len);
-        mg_buf_addf(b, ",\"$id\":");
+        sb_printf(b, ",\"$id\":");
         json_oid(b, oid);
-        mg_buf_addf(b, "}}");
+        sb_printf(b, "}}");
         break;
     }
     case BSON_TYPE_CODE: {
         const char *code = bson_iter_code(it, &len);
-        mg_buf_addf(b, "{\"$code\":");
+        sb_printf(b, "{\"$code\":");
         json_string(b, code, len);
-        mg_buf_addf(b, "}");
+        sb_printf(b, "}");
         break;
     }
     case BSON_TYPE_SYMBOL: {
         const char *sym = bson_iter_symbol(it, &len);
-        mg_buf_addf(b, "{\"$symbol\":");
+        sb_printf(b, "{\"$symbol\":");
         json_string(b, sym, len);
-        mg_buf_addf(b, "}");
+        sb_printf(b, "}");
         break;
     }
     case BSON_TYPE_CODEWSCOPE: {
@@ -280,39 +280,39 @@ int mg_json_value(mg_buf *b, const bson_iter_t *it)
         bson_t scope;
         if (!bson_init_static(&scope, scope_data, scope_len))
             return -1;
-        mg_buf_addf(b, "{\"$code\":");
+        sb_printf(b, "{\"$code\":");
         json_string(b, code, len);
-        mg_buf_addf(b, ",\"$scope\":");
+        sb_printf(b, ",\"$scope\":");
         if (mg_json_document(b, &scope) != 0)
             return -1;
-        mg_buf_addf(b, "}");
+        sb_printf(b, "}");
         break;
     }
     case BSON_TYPE_INT32:
-        mg_buf_addf(b, "%" PRId32, bson_iter_int32(it));
+        sb_printf(b, "%" PRId32, bson_iter_int32(it));
         break;
     case BSON_TYPE_TIMESTAMP: {
         uint32_t t, i;
         bson_iter_timestamp(it, &t, &i);
-        mg_buf_addf(b, "{\"$timestamp\":{\"t\":%" PRIu32 ",\"i\":%" PRIu32 "}}", t, i);
+        sb_printf(b, "{\"$timestamp\":{\"t\":%" PRIu32 ",\"i\":%" PRIu32 "}}", t, i);
         break;
     }
     case BSON_TYPE_INT64:
-        mg_buf_addf(b, "%" PRId64, bson_iter_int64(it));
+        sb_printf(b, "%" PRId64, bson_iter_int64(it));
         break;
     case BSON_TYPE_DECIMAL128: {
         bson_decimal128_t dec;
         char text[BSON_DECIMAL128_STRING];
         bson_iter_decimal128(it, &dec);
         bson_decimal128_to_string(&dec, text);
-        mg_buf_addf(b, "{\"$numberDecimal\":\"%s\"}", text);
+        sb_printf(b, "{\"$numberDecimal\":\"%s\"}", text);
         break;
     }
     case BSON_TYPE_MINKEY:
-        mg_buf_addf(b, "{\"$minKey\":1}");
+        sb_printf(b, "{\"$minKey\":1}");
         break;
     case BSON_TYPE_MAXKEY:
-        mg_buf_addf(b, "{\"$maxKey\":1}");
+        sb_printf(b, "{\"$maxKey\":1}");
         break;
     default:
         return -1; /* bson_iter_next refuses unknown types before this */
@@ -320,51 +320,51 @@ int mg_json_value(mg_buf *b, const bson_iter_t *it)
     return b->failed ? -1 : 0;
 }
 
-static int json_children(mg_buf *b, const bson_iter_t *it, int array)
+static int json_children(sbuf *b, const bson_iter_t *it, int array)
 {
     bson_iter_t child;
     if (!bson_iter_recurse(it, &child))
         return -1;
-    mg_buf_add(b, array ? "[" : "{", 1);
+    sb_put(b, array ? "[" : "{", 1);
     int first = 1;
     while (bson_iter_next(&child)) {
         if (!first)
-            mg_buf_add(b, ",", 1);
+            sb_put(b, ",", 1);
         first = 0;
         if (!array) {
             json_string(b, bson_iter_key(&child), bson_iter_key_len(&child));
-            mg_buf_add(b, ":", 1);
+            sb_put(b, ":", 1);
         }
         if (mg_json_value(b, &child) != 0)
             return -1;
     }
-    mg_buf_add(b, array ? "]" : "}", 1);
+    sb_put(b, array ? "]" : "}", 1);
     return b->failed ? -1 : 0;
 }
 
-int mg_json_document(mg_buf *b, const bson_t *doc)
+int mg_json_document(sbuf *b, const bson_t *doc)
 {
     bson_iter_t it;
     if (!bson_iter_init(&it, doc))
         return -1;
-    mg_buf_add(b, "{", 1);
+    sb_put(b, "{", 1);
     int first = 1;
     while (bson_iter_next(&it)) {
         if (!first)
-            mg_buf_add(b, ",", 1);
+            sb_put(b, ",", 1);
         first = 0;
         json_string(b, bson_iter_key(&it), bson_iter_key_len(&it));
-        mg_buf_add(b, ":", 1);
+        sb_put(b, ":", 1);
         if (mg_json_value(b, &it) != 0)
             return -1;
     }
-    mg_buf_add(b, "}", 1);
+    sb_put(b, "}", 1);
     return b->failed ? -1 : 0;
 }
 
 /* ---- scalar column values ---- */
 
-int mg_value(mg_buf *b, const bson_iter_t *it, int as_json, int64_t *i)
+int mg_value(sbuf *b, const bson_iter_t *it, int as_json, int64_t *i)
 {
     bson_type_t t = bson_iter_type(it);
     if (t == BSON_TYPE_NULL || t == BSON_TYPE_UNDEFINED)
@@ -382,43 +382,43 @@ int mg_value(mg_buf *b, const bson_iter_t *it, int as_json, int64_t *i)
         return MG_INT;
     case BSON_TYPE_DOUBLE:
         mg_double_text(bson_iter_double(it), text, sizeof text);
-        mg_buf_add(b, text, strlen(text));
+        sb_put(b, text, strlen(text));
         break;
     case BSON_TYPE_UTF8: {
         const char *s = bson_iter_utf8(it, &len);
-        mg_buf_add(b, s, len);
+        sb_put(b, s, len);
         break;
     }
     case BSON_TYPE_SYMBOL: {
         const char *s = bson_iter_symbol(it, &len);
-        mg_buf_add(b, s, len);
+        sb_put(b, s, len);
         break;
     }
     case BSON_TYPE_CODE: {
         const char *s = bson_iter_code(it, &len);
-        mg_buf_add(b, s, len);
+        sb_put(b, s, len);
         break;
     }
     case BSON_TYPE_OID:
         bson_oid_to_string(bson_iter_oid(it), text);
-        mg_buf_add(b, text, 24);
+        sb_put(b, text, 24);
         break;
     case BSON_TYPE_BOOL:
-        mg_buf_addf(b, "%s", bson_iter_bool(it) ? "true" : "false");
+        sb_printf(b, "%s", bson_iter_bool(it) ? "true" : "false");
         break;
     case BSON_TYPE_DATE_TIME:
         mg_date_text(bson_iter_date_time(it), text, sizeof text);
-        mg_buf_add(b, text, strlen(text));
+        sb_put(b, text, strlen(text));
         break;
     case BSON_TYPE_BINARY: {
         static const char hex[] = "0123456789abcdef";
         bson_subtype_t sub;
         const uint8_t *data;
         bson_iter_binary(it, &sub, &len, &data);
-        mg_buf_add(b, "\\x", 2);
+        sb_put(b, "\\x", 2);
         for (uint32_t k = 0; k < len; k++) {
             char pair[2] = {hex[data[k] >> 4], hex[data[k] & 15]};
-            mg_buf_add(b, pair, 2);
+            sb_put(b, pair, 2);
         }
         break;
     }
@@ -427,7 +427,7 @@ int mg_value(mg_buf *b, const bson_iter_t *it, int as_json, int64_t *i)
         char dtext[BSON_DECIMAL128_STRING];
         bson_iter_decimal128(it, &dec);
         bson_decimal128_to_string(&dec, dtext);
-        mg_buf_add(b, dtext, strlen(dtext));
+        sb_put(b, dtext, strlen(dtext));
         break;
     }
     default: /* documents, arrays and the legacy types: their JSON */

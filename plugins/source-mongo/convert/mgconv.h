@@ -24,30 +24,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct mg_buf {
-    char *data;
-    size_t len, cap;
-    int failed; /* out of memory: every later add does nothing */
-} mg_buf;
+#include "sbuf.h" /* plugins/common: the buffer the text is written to */
 
-void mg_buf_add(mg_buf *b, const char *s, size_t n);
-void mg_buf_addf(mg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* NUL-terminated contents ("" when empty); NULL when an add failed. */
-const char *mg_buf_str(mg_buf *b);
-void mg_buf_free(mg_buf *b);
 
 /* What a value became. */
 typedef enum mg_kind { MG_NULL = 0, MG_TEXT = 1, MG_INT = 2 } mg_kind;
 
 /* Appends the value at `it` as relaxed Extended JSON; -1 when out of memory. */
-int mg_json_value(mg_buf *b, const bson_iter_t *it);
+int mg_json_value(sbuf *b, const bson_iter_t *it);
 /* Appends the whole document as relaxed Extended JSON; -1 on out of memory or bad BSON. */
-int mg_json_document(mg_buf *b, const bson_t *doc);
+int mg_json_document(sbuf *b, const bson_t *doc);
 
 /* The value at `it` as a column value: as_json puts any value in its JSON form
    (a jsonb column); otherwise the scalar form above. MG_TEXT appends to b,
    MG_INT sets *i; -1 when out of memory. */
-int mg_value(mg_buf *b, const bson_iter_t *it, int as_json, int64_t *i);
+int mg_value(sbuf *b, const bson_iter_t *it, int as_json, int64_t *i);
 
 /* The type's name as MongoDB's $type spells it ("objectId", "long", ...). */
 const char *mg_type_name(bson_type_t t);

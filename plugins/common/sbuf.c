@@ -89,6 +89,17 @@ const char *sb_cstr(sbuf *b)
     return b->data;
 }
 
+char *sb_take(sbuf *b)
+{
+    char *s = sb_cstr(b) ? b->data : NULL;
+    if (!s)
+        free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->failed = 0;
+    return s;
+}
+
 void sb_reset(sbuf *b)
 {
     b->len = 0;
