@@ -28,7 +28,7 @@ sluice_status instance_open(plugin_instance *pi, const loaded_plugin *p, const v
         error_init(err);
         pi->handle = NULL;
         st = open(host_api(), &pi->ctx, config, &pi->handle, err);
-    } while (st == SLUICE_RETRY && retry_wait(pi, ++attempt));
+    } while (st == SLUICE_RETRY && retry_wait(pi, ++attempt, err));
     if (st == SLUICE_OK && !pi->handle)
         pi->handle = pi; /* a plugin without instance state; never dereferenced by us */
     return call_context(pi, "open", NULL, st, err);
@@ -46,15 +46,18 @@ void instance_close(plugin_instance *pi)
     pi->handle = NULL;
 }
 
-int retry_wait(const plugin_instance *pi, int attempt)
+int retry_wait(const plugin_instance *pi, int attempt, const sluice_error *why)
 {
     if (attempt >= pi->retry_limit)
         return 0;
     if (pi->ctx.cancel_flag && atomic_load(pi->ctx.cancel_flag))
         return 0;
     long ms = 100L << (attempt < 6 ? attempt - 1 : 5); /* 100 ms doubling to 3.2 s */
-    report_log(SLUICE_LOG_WARNING, "%s \"%s\" reported a transient failure; try %d of %d in %ld ms",
-               pi->ctx.kind_name, pi->ctx.plugin_name, attempt + 1, pi->retry_limit, ms);
+    report_log(SLUICE_LOG_WARNING,
+               "%s \"%s\" reported a transient failure%s%s%s%s%s; try %d of %d in %ld ms",
+               pi->ctx.kind_name, pi->ctx.plugin_name, why->message[0] ? ": " : "",
+               why->message, why->detail[0] ? " (" : "", why->detail,
+               why->detail[0] ? ")" : "", attempt + 1, pi->retry_limit, ms);
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     return 1;

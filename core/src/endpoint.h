@@ -35,8 +35,9 @@ sluice_status instance_open(plugin_instance *pi, const loaded_plugin *p, const v
                             const instance_env *env, sluice_error *err);
 void instance_close(plugin_instance *pi);
 
-/* Waits before try number `attempt` (1, 2, ...); 0 when the retries are used up. */
-int retry_wait(const plugin_instance *pi, int attempt);
+/* Waits before try number `attempt` (1, 2, ...), logging why (the failure's
+   message); 0 when the retries are used up. */
+int retry_wait(const plugin_instance *pi, int attempt, const sluice_error *why);
 
 /* Adds context to err when st is not OK/AGAIN; returns st (RETRY, its retries
    used up, becomes ERROR). */
@@ -58,7 +59,7 @@ sluice_status call_context_once(const plugin_instance *pi, const char *callback,
         do {                                                                         \
             error_init(err);                                                         \
             st_ = (sluice_status)(pi)->plugin->vt.kind.cb(__VA_ARGS__);              \
-        } while (st_ == SLUICE_RETRY && retry_wait((pi), ++attempt_));               \
+        } while (st_ == SLUICE_RETRY && retry_wait((pi), ++attempt_, (err)));       \
         call_context((pi), #cb, (where), st_, (err));                                \
     })
 

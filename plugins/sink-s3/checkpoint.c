@@ -50,8 +50,14 @@ sluice_status s3_checkpoint_write(sinks3 *s, const sluice_position *pos, const s
     json_decref(doc);
     if (!text)
         return s3_oom(s, err);
+    /* then a copy: on a store whose PUT is not atomic (s3rver writes the file in
+       place), a write cut short leaves the object empty, and the copy holds the
+       state before it, which is as good a place to resume (see s3_checkpoint_read) */
     sluice_status st = s3_put(s, s->ck_key, text, strlen(text), "application/json",
                               "could not write the checkpoint object", err);
+    if (st == SLUICE_OK)
+        st = s3_put(s, s->ck_copy_key, text, strlen(text), "application/json",
+                    "could not write the checkpoint object's copy", err);
     free(text);
     return st;
 }
@@ -60,8 +66,9 @@ static sluice_status bad_checkpoint(sinks3 *s, const char *why, sluice_error *er
 {
     s->host->error(err, SLUICE_FATAL, "checkpoint object \"%s\" is not valid", s->ck_key);
     s->host->error_detail(err, "%s", why);
-    s->host->error_hint(err, "Delete the object to start over (the full load runs again), or "
-                             "give this pipeline another checkpoint_key.");
+    s->host->error_hint(err, "Delete it and its copy \"%s\" to start over (the full load runs "
+                             "again), or give this pipeline another checkpoint_key.",
+                        s->ck_copy_key);
     return SLUICE_FATAL;
 }
 
@@ -97,19 +104,43 @@ static sluice_status remove_pending(sinks3 *s, json_t *pending, const sluice_pos
     return json_array_size(pending) ? s3_checkpoint_write(s, pos, NULL, err) : SLUICE_OK;
 }
 
+/* The checkpoint object (or its copy) parsed, or NULL: *found says whether it exists. */
+static json_t *load_object(sinks3 *s, const char *key, int *found, sluice_status *st,
+                           sluice_error *err)
+{
+    sbuf body = {0};
+    *found = 0;
+    *st = s3_get(s, key, &body, found, err);
+    json_error_t jerr;
+    json_t *doc = *st == SLUICE_OK && *found ? json_loadb(body.data, body.len, 0, &jerr) : NULL;
+    sb_free(&body);
+    if (doc && !json_is_object(doc)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
 sluice_status s3_checkpoint_read(sinks3 *s, sluice_position *out, sluice_error *err)
 {
     memset(out, 0, sizeof *out);
-    sbuf body = {0};
-    int found = 0;
-    sluice_status st = s3_get(s, s->ck_key, &body, &found, err);
-    if (st != SLUICE_OK || !found) {
-        sb_free(&body);
-        return st;
+    int found;
+    sluice_status st;
+    json_t *doc = load_object(s, s->ck_key, &found, &st, err);
+    if (st != SLUICE_OK || !found)
+        return st; /* no checkpoint object: nothing written yet, or deleted to start over */
+    int from_copy = !doc;
+    if (from_copy) { /* a write cut short on a store whose PUT is not atomic: the copy */
+        int copy_found;
+        doc = load_object(s, s->ck_copy_key, &copy_found, &st, err);
+        if (st != SLUICE_OK)
+            return st;
+        if (doc)
+            s->host->log(s->ctx, SLUICE_LOG_WARNING,
+                         "checkpoint object \"%s\" does not parse (a write cut short); resuming "
+                         "from its copy \"%s\", written before it",
+                         s->ck_key, s->ck_copy_key);
     }
-    json_error_t jerr;
-    json_t *doc = json_loadb(body.data, body.len, 0, &jerr);
-    sb_free(&body);
     const char *hex = NULL;
     json_t *pending = NULL;
     if (!doc || json_unpack(doc, "{s:s, s?o}", "position", &hex, "pending", &pending) != 0 ||
@@ -122,6 +153,8 @@ sluice_status s3_checkpoint_read(sinks3 *s, sluice_position *out, sluice_error *
         return bad_checkpoint(s, "Its \"position\" is not hexadecimal.", err);
     }
     st = pending ? remove_pending(s, pending, out, err) : SLUICE_OK;
+    if (st == SLUICE_OK && from_copy && !json_array_size(pending))
+        st = s3_checkpoint_write(s, out, NULL, err); /* mend the object (remove_pending did) */
     json_decref(doc);
     return st;
 }
@@ -130,6 +163,8 @@ sluice_status s3_checkpoint_cleanup(sinks3 *s, sluice_error *err)
 {
     /* `sluice cleanup`: the checkpoint object is the sink's own; the data stays */
     sluice_status st = s3_delete(s, s->ck_key, err);
+    if (st == SLUICE_OK)
+        st = s3_delete(s, s->ck_copy_key, err);
     if (st == SLUICE_OK)
         s->host->log(s->ctx, SLUICE_LOG_INFO, "removed the checkpoint object \"%s\"", s->ck_key);
     return st;

@@ -253,8 +253,11 @@ static sluice_status setup_names(sinks3 *s, sluice_error *err)
     if (*s->folder)
         sb_printf(&k, "%s/", s->folder);
     sb_printf(&k, "_sluice/%s.json", key);
-    s->ck_key = sb_cstr(&k) ? k.data : NULL;
-    return s->ck_key ? SLUICE_OK : s3_oom(s, err);
+    s->ck_key = sb_take(&k);
+    if (s->ck_key)
+        sb_printf(&k, "%s.copy", s->ck_key);
+    s->ck_copy_key = sb_take(&k);
+    return s->ck_key && s->ck_copy_key ? SLUICE_OK : s3_oom(s, err);
 }
 
 static void s3_close(void *instance)
@@ -273,6 +276,7 @@ static void s3_close(void *instance)
         free(s->owned[i]);
     free(s->folder);
     free(s->ck_key);
+    free(s->ck_copy_key);
     free(s->pipeline);
     s3_load_numbers_ref(-1);
     free(s);

@@ -126,6 +126,7 @@ typedef struct sinks3 {
     int gzip;
     char *folder;             /* bucketFolder without slashes at the ends, "" when none */
     char *ck_key;             /* the checkpoint object's key */
+    char *ck_copy_key;        /* its copy, written after it: ck_key + ".copy" */
     char *pipeline;
 
     /* full load: the file this instance is writing */
