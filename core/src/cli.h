@@ -31,6 +31,8 @@ struct run_options;
 struct pipeline_config;
 int cli_pipeline_args(int argc, char **argv, struct run_options *opts, const char **path,
                       const char *command, void (*usage)(FILE *), int allow_run_options);
+/* Loads the pipeline file, or reports why it cannot (then NULL: exit EXIT_CONFIG). */
+struct pipeline_config *cli_load_pipeline(const char *path);
 /* Loads the pipeline file and runs action on it; returns its exit code. */
 int cli_with_pipeline(const char *path, const struct run_options *opts,
                       int (*action)(struct pipeline_config *, const struct run_options *));

@@ -140,13 +140,9 @@ int cli_check(int argc, char **argv)
     int rc = parse_args(argc, argv, &path, &json);
     if (rc >= 0)
         return rc;
-    sluice_error err;
-    error_init(&err);
-    pipeline_config *cfg = config_load(path, &err);
-    if (!cfg) {
-        report_error(&err);
+    pipeline_config *cfg = cli_load_pipeline(path);
+    if (!cfg)
         return EXIT_CONFIG;
-    }
     cfg->command = "check"; /* plugins open without refusing what check reports */
     rc = check_pipeline(cfg, json);
     config_free(cfg);

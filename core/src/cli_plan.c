@@ -166,13 +166,9 @@ int cli_plan(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;
-    sluice_error err;
-    error_init(&err);
-    pipeline_config *cfg = config_load(a.path, &err);
-    if (!cfg) {
-        report_error(&err);
+    pipeline_config *cfg = cli_load_pipeline(a.path);
+    if (!cfg)
         return EXIT_CONFIG;
-    }
     rc = plan_pipeline(cfg, &a);
     config_free(cfg);
     return rc;

@@ -131,16 +131,22 @@ int cli_pipeline_args(int argc, char **argv, run_options *opts, const char **pat
     return cli_need_pipeline(command, *path);
 }
 
-int cli_with_pipeline(const char *path, const run_options *opts,
-                      int (*action)(pipeline_config *, const run_options *))
+pipeline_config *cli_load_pipeline(const char *path)
 {
     sluice_error err;
     error_init(&err);
     pipeline_config *cfg = config_load(path, &err);
-    if (!cfg) {
+    if (!cfg)
         report_error(&err);
+    return cfg;
+}
+
+int cli_with_pipeline(const char *path, const run_options *opts,
+                      int (*action)(pipeline_config *, const run_options *))
+{
+    pipeline_config *cfg = cli_load_pipeline(path);
+    if (!cfg)
         return EXIT_CONFIG;
-    }
     int rc = action(cfg, opts);
     config_free(cfg);
     return rc;

@@ -277,13 +277,9 @@ int cli_validate(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    sluice_error err;
-    error_init(&err);
-    pipeline_config *cfg = config_load(o.path, &err);
-    if (!cfg) {
-        report_error(&err);
+    pipeline_config *cfg = cli_load_pipeline(o.path);
+    if (!cfg)
         return EXIT_CONFIG;
-    }
     rc = validate_pipeline(cfg, &o);
     config_free(cfg);
     return rc;

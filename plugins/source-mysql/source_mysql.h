@@ -28,6 +28,7 @@
 
 #include <sluice/sluice.h>
 
+#include "parse.h"
 #include "sbuf.h"
 
 #include "mybl.h"
@@ -264,7 +265,6 @@ void my_read_end(mysrc *s);
 /* One field of a row into v (NULL stays NULL); 0, or -1 when out of memory. */
 int my_value(const sluice_host *host, sluice_batch *b, const my_table *t, uint32_t col,
              const char *field, unsigned long len, sluice_value *v);
-int my_parse_int64(const char *p, size_t n, int64_t *out);
 /* A decoded binlog value of column col into v, spelled as my_value spells the
    full load's; 0, or -1 when out of memory. */
 int my_binlog_value(const sluice_host *host, sluice_batch *b, const my_table *t, uint32_t col,

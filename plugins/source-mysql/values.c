@@ -10,30 +10,6 @@
 
 #include "source_mysql.h"
 
-int my_parse_int64(const char *p, size_t n, int64_t *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    uint64_t v = 0, limit = (uint64_t)INT64_MAX;
-    if (n > 0 && p[0] == '-') {
-        neg = 1;
-        limit++;
-        i++;
-    }
-    if (i == n)
-        return -1;
-    for (; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
-        uint64_t d = (uint64_t)(p[i] - '0');
-        if (v > (limit - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return 0;
-}
-
 static int set_hex(const sluice_host *host, sluice_batch *b, const char *f, unsigned long len,
                    sluice_value *v)
 {
@@ -79,7 +55,7 @@ int my_value(const sluice_host *host, sluice_batch *b, const my_table *t, uint32
         return 0; /* NULL: emit left it so */
     switch ((my_read_as)t->read_as[col]) {
     case MY_READ_INT:
-        if (my_parse_int64(field, len, &v->u.i) == 0) {
+        if (parse_int64(field, len, &v->u.i) == 0) {
             v->kind = SLUICE_VALUE_INT;
             return 0;
         }

@@ -78,8 +78,8 @@ static sluice_status split_by_key(pgsrc *s, const pg_table *pt, const char *qual
     sluice_status st = res ? SLUICE_OK : SLUICE_FATAL;
     int64_t lo, hi;
     if (res && !PQgetisnull(res, 0, 0) &&
-        pg_parse_int64(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), &lo) == 0 &&
-        pg_parse_int64(PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)), &hi) == 0 && hi > lo)
+        parse_int64(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), &lo) == 0 &&
+        parse_int64(PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)), &hi) == 0 && hi > lo)
         st = add_ranges(s, out, col, lo, hi, want, 0, err);
     PQclear(res);
     free(col);
@@ -99,7 +99,7 @@ static sluice_status split_by_blocks(pgsrc *s, const pg_table *pt, uint32_t want
     if (!res)
         return SLUICE_FATAL;
     int64_t pages = 0;
-    pg_parse_int64(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), &pages);
+    parse_int64(PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)), &pages);
     PQclear(res);
     if (pages < 2)
         return SLUICE_OK;
@@ -294,7 +294,7 @@ static sluice_status emit_row(pgsrc *s, const sluice_table *t, sluice_batch *b, 
             continue; /* NULL: emit left it so */
         int has_escape = memchr(f, '\\', n) != NULL;
         if (!has_escape && pg_type_is_int((sluice_type)sluice_table_column(t, i)->type) &&
-            pg_parse_int64(f, n, &v->u.i) == 0) {
+            parse_int64(f, n, &v->u.i) == 0) {
             v->kind = SLUICE_VALUE_INT;
             continue;
         }

@@ -30,6 +30,7 @@
 
 #include <sluice/sluice.h>
 
+#include "parse.h"
 #include "sbuf.h"
 
 #include "copybin.h"
@@ -321,8 +322,6 @@ sluice_status pg_copy_binary_carry(pgsrc *s, const sluice_table *t, sluice_batch
                                    sluice_error *err);
 /* Unescapes one COPY text field of n bytes into out (room for n); returns its length. */
 size_t pg_copy_unescape(const char *in, size_t n, char *out);
-/* Parses a decimal integer (the whole text); 0 on success. */
-int pg_parse_int64(const char *p, size_t n, int64_t *out);
 
 /* ---- relmap.c ---- */
 

@@ -221,7 +221,7 @@ static sluice_status fill_value(pgsrc *s, sluice_batch *b, const sluice_column *
         return SLUICE_OK;
     case PGO_VALUE_TEXT:
         if (pg_type_is_int((sluice_type)col->type) &&
-            pg_parse_int64(pv->data, pv->len, &v->u.i) == 0) {
+            parse_int64(pv->data, pv->len, &v->u.i) == 0) {
             v->kind = SLUICE_VALUE_INT;
             return SLUICE_OK;
         }

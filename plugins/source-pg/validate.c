@@ -134,7 +134,7 @@ sluice_status pg_validate_hash(void *instance, const sluice_chunk *chunk, sluice
     if (!res)
         return table_failed(s, err);
     int64_t rows = 0;
-    pg_parse_int64(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), &rows);
+    parse_int64(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), &rows);
     out->rows = (uint64_t)rows;
     snprintf(out->digest, sizeof out->digest, "%s", PQgetvalue(res, 0, 1));
     out->method = SLUICE_HASH_PG_ROW_TEXT;

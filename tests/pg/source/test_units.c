@@ -35,16 +35,16 @@ static void test_unescape(void)
 static void test_ints(void)
 {
     int64_t v;
-    CHECK(pg_parse_int64("0", 1, &v) == 0 && v == 0);
-    CHECK(pg_parse_int64("-42", 3, &v) == 0 && v == -42);
-    CHECK(pg_parse_int64("9223372036854775807", 19, &v) == 0 && v == INT64_MAX);
-    CHECK(pg_parse_int64("-9223372036854775808", 20, &v) == 0 && v == INT64_MIN);
-    CHECK(pg_parse_int64("9223372036854775808", 19, &v) != 0);
-    CHECK(pg_parse_int64("-9223372036854775809", 20, &v) != 0);
-    CHECK(pg_parse_int64("", 0, &v) != 0);
-    CHECK(pg_parse_int64("-", 1, &v) != 0);
-    CHECK(pg_parse_int64("12a", 3, &v) != 0);
-    CHECK(pg_parse_int64("+1", 2, &v) != 0);
+    CHECK(parse_int64("0", 1, &v) == 0 && v == 0);
+    CHECK(parse_int64("-42", 3, &v) == 0 && v == -42);
+    CHECK(parse_int64("9223372036854775807", 19, &v) == 0 && v == INT64_MAX);
+    CHECK(parse_int64("-9223372036854775808", 20, &v) == 0 && v == INT64_MIN);
+    CHECK(parse_int64("9223372036854775808", 19, &v) != 0);
+    CHECK(parse_int64("-9223372036854775809", 20, &v) != 0);
+    CHECK(parse_int64("", 0, &v) != 0);
+    CHECK(parse_int64("-", 1, &v) != 0);
+    CHECK(parse_int64("12a", 3, &v) != 0);
+    CHECK(parse_int64("+1", 2, &v) != 0);
 }
 
 /* A fake pg_type: an enum, a domain over numeric(10,2), arrays, a domain over a domain. */
