@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 
+#include "civil.h"
+
 size_t bl_frac_bytes(int fsp)
 {
     return (size_t)(fsp + 1) / 2;
@@ -85,20 +87,6 @@ void bl_datetime2_text(const uint8_t *p, int fsp, mybl_buf *b, int *zero)
     *zero = !year || !month || !day;
 }
 
-/* Howard Hinnant's civil_from_days: days since 1970-01-01 to y-m-d. */
-static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 void bl_timestamp2_text(const uint8_t *p, int fsp, mybl_buf *b, int *zero)
 {
     uint32_t secs = (uint32_t)get_be(p, 4);
@@ -110,7 +98,7 @@ void bl_timestamp2_text(const uint8_t *p, int fsp, mybl_buf *b, int *zero)
     }
     int64_t y;
     unsigned m, d;
-    civil(secs / 86400, &y, &m, &d);
+    civil_from_days(secs / 86400, &y, &m, &d);
     uint32_t t = secs % 86400;
     buf_addf(b, "%04lld-%02u-%02u %02u:%02u:%02u", (long long)y, m, d, t / 3600, t / 60 % 60,
              t % 60);
