@@ -138,13 +138,16 @@ void vrows_init(vrows *s);
 void vrows_free(vrows *s);
 /* Reads the chunk at the source through w's chain (source chunk) or at the target
    (target chunk), appends the rows and sorts them by key. 0, or an exit code with err. */
+/* Reads the source's rows of chunk batch by batch, filtered and mapped through the
+   worker's chain, and hands each batch (b->table: the target table) to `each`;
+   stops at its first non-zero return. 0, or an exit code with err filled. */
+int vsource_batches(vworker *w, const vtable *t, const sluice_chunk *chunk,
+                    int (*each)(sluice_batch *b, void *ctx, sluice_error *err), void *ctx,
+                    sluice_error *err);
 int vrows_read_source(vworker *w, const vtable *t, const sluice_chunk *chunk, vrows *out,
                       sluice_error *err);
 int vrows_read_target(vworker *w, const vtable *t, const sluice_chunk *chunk, vrows *out,
                       sluice_error *err);
-/* On a batch the source did not filter (SLUICE_BATCH_FILTERED unset): rows outside
-   the chunk's filters (its key range, the plan's) become SLUICE_OP_SKIP. */
-void vrows_drop_unfiltered(sluice_batch *b, const sluice_chunk *chunk);
 /* Orders two rows by key (as the sort does). */
 int vrow_key_cmp(const vtable *t, const vrow *a, const vrow *b);
 

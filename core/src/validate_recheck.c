@@ -95,6 +95,25 @@ static void mark_found(const vtable *t, const sluice_batch *b, const vdiff *grou
     }
 }
 
+typedef struct repair_ctx {
+    vworker *w;
+    const vtable *t;
+    const vdiff *group;
+    uint32_t n;
+    uint8_t *found;
+    arena *a;
+} repair_ctx;
+
+static int repair_call(vworker *w, const sluice_batch *b, sluice_error *err);
+
+/* A batch of the source's rows: noted as found, and written at the target. */
+static int repair_batch(sluice_batch *b, void *ctx, sluice_error *err)
+{
+    repair_ctx *c = ctx;
+    mark_found(c->t, b, c->group, c->n, c->found, c->a);
+    return repair_call(c->w, b, err);
+}
+
 static int repair_call(vworker *w, const sluice_batch *b, sluice_error *err)
 {
     return INVOKE(&w->sink, sink, validate_repair, "validate --repair", err, w->sink.handle, b,
@@ -121,33 +140,12 @@ static int repair_group(vworker *w, vtable *t, const vdiff *group, uint32_t n, s
     for (uint32_t i = 0; i < n; i++)
         keys[i] = group[i].key;
     int rc = vchunk_keys(t, keys, n, 0, NULL, &a, &sc) == 0 ? 0 : EXIT_INTERNAL;
+    if (rc != 0)
+        error_set(err, SLUICE_FATAL, "out of memory");
+    repair_ctx ctx = {w, t, group, n, found, &a};
+    if (rc == 0)
+        rc = vsource_batches(w, t, &sc, repair_batch, &ctx, err);
     sluice_batch *b = w->batch;
-    char where[300];
-    snprintf(where, sizeof where, "table \"%.*s.%.*s\"", (int)t->source->schema.len,
-             t->source->schema.ptr, (int)t->source->name.len, t->source->name.ptr);
-    for (int last = 0; rc == 0 && !last;) {
-        batch_reset(b);
-        b->kind = SLUICE_BATCH_SNAPSHOT;
-        b->table = t->source;
-        sluice_status st = INVOKE(&w->src, source, read_chunk, where, err, w->src.handle, &sc,
-                                  b, err);
-        if (st == SLUICE_AGAIN)
-            continue;
-        if (st != SLUICE_OK) {
-            rc = EXIT_SOURCE;
-            break;
-        }
-        last = (b->flags & SLUICE_BATCH_LAST) != 0;
-        if (!(b->flags & SLUICE_BATCH_FILTERED))
-            vrows_drop_unfiltered(b, &sc);
-        if (chain_map(&w->chain, b, err) != SLUICE_OK) {
-            rc = EXIT_TRANSFORM;
-            break;
-        }
-        b->table = out;
-        mark_found(t, b, group, n, found, &a);
-        rc = repair_call(w, b, err);
-    }
     /* keys the source does not have: their target rows go */
     batch_reset(b);
     b->kind = SLUICE_BATCH_SNAPSHOT;

@@ -119,7 +119,9 @@ static void chunk_where(const sluice_table *t, char *buf, size_t size)
              (int)t->name.len, t->name.ptr);
 }
 
-void vrows_drop_unfiltered(sluice_batch *b, const sluice_chunk *chunk)
+/* On a batch the source did not filter (SLUICE_BATCH_FILTERED unset): rows outside
+   the chunk's filters (its key range, the plan's) become SLUICE_OP_SKIP. */
+static void drop_unfiltered(sluice_batch *b, const sluice_chunk *chunk)
 {
     uint32_t n;
     const sluice_filter *f = sluice_chunk_filters(chunk, &n);
@@ -131,8 +133,9 @@ void vrows_drop_unfiltered(sluice_batch *b, const sluice_chunk *chunk)
     }
 }
 
-int vrows_read_source(vworker *w, const vtable *t, const sluice_chunk *chunk, vrows *out,
-                      sluice_error *err)
+int vsource_batches(vworker *w, const vtable *t, const sluice_chunk *chunk,
+                    int (*each)(sluice_batch *b, void *ctx, sluice_error *err), void *ctx,
+                    sluice_error *err)
 {
     const sluice_table *target;
     if (chain_table(&w->chain, t->source, &target, err) != SLUICE_OK)
@@ -156,16 +159,28 @@ int vrows_read_source(vworker *w, const vtable *t, const sluice_chunk *chunk, vr
             return EXIT_SOURCE;
         int last = (b->flags & SLUICE_BATCH_LAST) != 0;
         if (!(b->flags & SLUICE_BATCH_FILTERED))
-            vrows_drop_unfiltered(b, chunk);
+            drop_unfiltered(b, chunk);
         st = chain_map(&w->chain, b, err); /* the plan's filters too, unless the source did */
         if (st != SLUICE_OK)
             return EXIT_TRANSFORM;
-        int rc = keep_batch(out, b, target, err);
-        if (rc != 0)
+        b->table = target;
+        int rc = each(b, ctx, err);
+        if (rc != 0 || last)
             return rc;
-        if (last)
-            break;
     }
+}
+
+static int keep_source_batch(sluice_batch *b, void *out, sluice_error *err)
+{
+    return keep_batch(out, b, b->table, err);
+}
+
+int vrows_read_source(vworker *w, const vtable *t, const sluice_chunk *chunk, vrows *out,
+                      sluice_error *err)
+{
+    int rc = vsource_batches(w, t, chunk, keep_source_batch, out, err);
+    if (rc != 0)
+        return rc;
     if (out->n > 1)
         qsort_r(out->rows, out->n, sizeof *out->rows, sort_cmp, (void *)t);
     return 0;
