@@ -441,16 +441,9 @@ static int reconnect(runner *r, sluice_position *from, sluice_error *err)
     instance_close(&r->main_source);
     if (instance_open(&r->main_source, r->source, r->source_config, &r->env, err) != SLUICE_OK)
         return EXIT_SOURCE;
-    sluice_catalog *fresh = catalog_new();
-    plugin_instance *src = &r->main_source;
-    if (!fresh) {
-        error_set(err, SLUICE_FATAL, "out of memory");
-        return EXIT_INTERNAL;
-    }
-    if (INVOKE(src, source, discover, NULL, err, src->handle, fresh, err) != SLUICE_OK) {
-        catalog_free(fresh);
+    sluice_catalog *fresh = runner_source_catalog(r, err);
+    if (!fresh)
         return EXIT_SOURCE;
-    }
     if (runner_rebind_tables(r, fresh, err) != 0) {
         catalog_free(fresh);
         return EXIT_SOURCE;

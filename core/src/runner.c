@@ -304,14 +304,34 @@ int runner_rebind_tables(runner *r, const sluice_catalog *fresh, sluice_error *e
     return -1;
 }
 
+sluice_catalog *runner_source_catalog(runner *r, sluice_error *err)
+{
+    plugin_instance *src = &r->main_source;
+    for (int attempt = 0;;) {
+        sluice_catalog *c = catalog_new();
+        if (!c) {
+            error_set(err, SLUICE_FATAL, "out of memory");
+            return NULL;
+        }
+        sluice_status st = INVOKE_ONCE(src, source, discover, NULL, err, src->handle, c, err);
+        if (st == SLUICE_OK)
+            return c;
+        catalog_free(c);
+        if (st != SLUICE_RETRY || !retry_wait(src, ++attempt, err))
+            return NULL;
+        /* the failure may be the instance's own connection: a new instance, not the
+           same call on it again */
+        instance_close(src);
+        if (instance_open(src, r->source, r->source_config, &r->env, err) != SLUICE_OK)
+            return NULL;
+    }
+}
+
 /* Discovers the source's tables and picks the ones this pipeline moves. */
 int runner_discover(runner *r, sluice_error *err)
 {
-    plugin_instance *src = &r->main_source;
-    r->catalog = catalog_new();
+    r->catalog = runner_source_catalog(r, err);
     if (!r->catalog)
-        return error_set(err, SLUICE_FATAL, "out of memory"), -1;
-    if (INVOKE(src, source, discover, NULL, err, src->handle, r->catalog, err) != SLUICE_OK)
         return -1;
     if (grow_ids(r, r->catalog->ntables) != 0)
         return error_set(err, SLUICE_FATAL, "out of memory"), -1;

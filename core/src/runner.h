@@ -85,6 +85,10 @@ void runner_teardown(runner *r);
    (0, or -1 with err filled); then every selected table's mapping plan is checked
    (0, or EXIT_CONFIG naming the rule). */
 int runner_discover(runner *r, sluice_error *err);
+/* The opened main source's discover into a new catalog; on a transient failure the
+   source instance is opened anew (its connection may be what failed) and asked
+   again, within the retry limit. NULL with err. */
+sluice_catalog *runner_source_catalog(runner *r, sluice_error *err);
 int runner_check_plans(runner *r, sluice_error *err);
 /* The opening steps of a run up to the plans and the mapping chain, with nothing
    written (sluice plan, sluice validate): plugins, the source, discovery, the

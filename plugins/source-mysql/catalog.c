@@ -222,8 +222,6 @@ sluice_status my_discover(void *instance, sluice_catalog *catalog, sluice_error 
 {
     mysrc *s = instance;
     s->catalog = catalog; /* new tables and table versions while streaming (shape.c) */
-    if (!s->in_snapshot && my_alive(s, &s->conn, err) != SLUICE_OK)
-        return err->status;
     sbuf list = {0}, rows = {0};
     database_lists(s, &list, &rows);
     sluice_status st = rows.failed ? my_oom(s, err) : check_databases(s, &rows, err);

@@ -129,16 +129,6 @@ const char *my_mode(mysrc *s)
 
 /* ---- connecting ---- */
 
-sluice_status my_alive(mysrc *s, MYSQL **conn, sluice_error *err)
-{
-    if (*conn && mysql_ping(*conn) == 0)
-        return SLUICE_OK;
-    if (*conn)
-        mysql_close(*conn);
-    *conn = NULL;
-    return my_connect(s, conn, err);
-}
-
 sluice_status my_connect(mysrc *s, MYSQL **out, sluice_error *err)
 {
     return my_connect_timeout(s, out, 0, err);

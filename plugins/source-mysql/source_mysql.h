@@ -176,10 +176,6 @@ typedef struct mysrc {
 void my_buf_ident(sbuf *b, const char *name, size_t len);
 /* Appends a single-quoted string literal (backslashes and quotes escaped). */
 void my_buf_literal(sbuf *b, const char *text, size_t len);
-/* The connection answers, or is replaced by a new one: the core calls discover
-   and stream_start again after a transient failure, and a connection the server
-   dropped (a restart) would fail every try. Not inside a snapshot. */
-sluice_status my_alive(mysrc *s, MYSQL **conn, sluice_error *err);
 /* A new connection with the session settings of every sluice connection. */
 sluice_status my_connect(mysrc *s, MYSQL **out, sluice_error *err);
 /* The same with a read timeout in seconds (0: none), for the binlog connection. */

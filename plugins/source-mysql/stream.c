@@ -168,8 +168,6 @@ sluice_status my_stream_start(void *instance, const sluice_position *from, sluic
     mysrc *s = instance;
     my_stream *st = &s->stream;
     my_stream_close(s); /* a new session after a lost connection */
-    if (!s->in_snapshot && my_alive(s, &s->conn, err) != SLUICE_OK)
-        return err->status;
     if (s->in_snapshot) { /* the full load is over: let InnoDB purge again */
         my_lock_release(s);
         sluice_status rc = my_exec(s, s->conn, "COMMIT", "end the snapshot", err);
