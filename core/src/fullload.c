@@ -67,6 +67,7 @@ typedef struct lane {
     unsigned nbatches;
     transform_chain chain;
     int chain_open;
+    sluice_catalog *versions; /* the reader's new table versions (sluice_chunk.catalog) */
     pthread_t reader, writer;
 } lane;
 
@@ -126,6 +127,13 @@ static int range_filter(const sluice_chunk *chunk, const sluice_filter *filters,
     return 0;
 }
 
+/* The batch's rows: its events but a SCHEMA event that opens it (ABI 1.8). */
+static uint32_t batch_rows(const sluice_batch *b)
+{
+    return b->nevents && sluice_batch_event(b, 0)->op == SLUICE_OP_SCHEMA ? b->nevents - 1
+                                                                          : b->nevents;
+}
+
 static unsigned batch_index(const lane *ln, const sluice_batch *b)
 {
     unsigned i = 0;
@@ -143,8 +151,10 @@ static int map_batch(lane *ln, load_table *lt, sluice_batch *b, sluice_error *er
         return -1;
     }
     const sluice_table *out = lt->table;
+    /* the version the source read last: a new one when it met new columns (ABI 1.8) */
+    const sluice_table *version = b->table ? b->table : lt->table;
     if (chain_map(&ln->chain, b, err) != SLUICE_OK ||
-        ((b->flags & SLUICE_BATCH_LAST) && chain_table(&ln->chain, lt->table, &out, err) != SLUICE_OK))
+        ((b->flags & SLUICE_BATCH_LAST) && chain_table(&ln->chain, version, &out, err) != SLUICE_OK))
         return -1;
     ln->outs[batch_index(ln, b)] = out;
     return 0;
@@ -181,7 +191,8 @@ static void *reader_main(void *arg)
                               .native_format = lt->native_format,
                               .nfilters = lt->plan ? lt->plan->nfilters : 0,
                               .filter_size = sizeof(sluice_filter),
-                              .filters = lt->plan ? lt->plan->filters : NULL};
+                              .filters = lt->plan ? lt->plan->filters : NULL,
+                              .catalog = ln->versions};
         if (lt->chunks.count)
             chunk.bounds = lt->chunks.bounds[w->chunk];
         if (lt->ranges.count && !lt->ranges_in_core) {
@@ -219,7 +230,7 @@ static void *reader_main(void *arg)
                 queue_push(&ln->full, b);
                 break;
             }
-            atomic_fetch_add(&r->stats->tables[lt->stat].rows_read, b->nevents);
+            atomic_fetch_add(&r->stats->tables[lt->stat].rows_read, batch_rows(b));
             if (map_batch(ln, lt, b, &err) != 0) {
                 table_failed(ln->plan, lt, &err, EXIT_TRANSFORM);
                 b->flags = BATCH_ABORTED;
@@ -287,8 +298,8 @@ static void write_batch(lane *ln, plugin_instance *sink, sluice_batch *b)
     table_where(source_table, where, sizeof where);
     sluice_error err;
     error_init(&err);
-    uint32_t rows = b->nevents;
-    if (rows && INVOKE(sink, sink, write_rows, where, &err, sink->handle, b, &err) != SLUICE_OK) {
+    uint32_t rows = batch_rows(b);
+    if (b->nevents && INVOKE(sink, sink, write_rows, where, &err, sink->handle, b, &err) != SLUICE_OK) {
         table_failed(plan, lt, &err, EXIT_TARGET);
         return;
     }
@@ -342,6 +353,9 @@ static int lane_start(lane *ln, load_plan *plan)
             return -1;
         queue_push(&ln->free, ln->batches[i]);
     }
+    /* a sink built before 1.8 would not expect a SCHEMA event in a full load's batch */
+    if (r->sink->vt.sink.header.minor >= 8 && !(ln->versions = catalog_for_versions(r->catalog)))
+        return -1;
     sluice_error err;
     if (chain_open(&ln->chain, r->cfg->mapping, r->source->vt.source.position_format,
                    r->transforms, r->transform_configs, r->ntransforms, &r->env,
@@ -376,6 +390,7 @@ static void lane_finish(lane *ln)
         batch_free(ln->batches[i]);
     free(ln->batches);
     free(ln->outs);
+    catalog_free(ln->versions); /* after the chain and batches: they point at its versions */
     queue_destroy(&ln->full);
     queue_destroy(&ln->free);
 }

@@ -107,6 +107,20 @@ static int grow(void **array, uint32_t *capacity, uint32_t need, size_t elem)
     return 0;
 }
 
+sluice_catalog *catalog_for_versions(const sluice_catalog *base)
+{
+    sluice_catalog *c = catalog_new();
+    if (!c || (base->ntables &&
+               grow((void **)&c->tables, &c->capacity, base->ntables, sizeof *c->tables) != 0)) {
+        catalog_free(c);
+        return NULL;
+    }
+    if (base->ntables)
+        memcpy(c->tables, base->tables, base->ntables * sizeof *c->tables);
+    c->ntables = base->ntables;
+    return c;
+}
+
 static sluice_str copy_str(arena *a, sluice_str s)
 {
     char *p = arena_strndup(a, s.ptr ? s.ptr : "", s.ptr ? s.len : 0);

@@ -34,6 +34,9 @@ struct sluice_catalog {
 };
 sluice_catalog *catalog_new(void);
 void catalog_free(sluice_catalog *c);
+/* A catalog for new versions of base's tables (one reader's, e.g. a full-load lane's):
+   its tables are base's, borrowed, until table_reshape makes a version it owns. */
+sluice_catalog *catalog_for_versions(const sluice_catalog *base);
 /* A deep copy of a table (for a transform's output schema); freed with the catalog. */
 sluice_table *catalog_copy_table(sluice_catalog *c, const sluice_table *t);
 /* A table with t's id, names and estimates but ncolumns unset columns and no indexes

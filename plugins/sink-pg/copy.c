@@ -11,6 +11,10 @@
  * the COPY ends (or when a later send fails), so that error usually comes from
  * finish_table; its detail carries the server's "COPY t, line N" context.
  *
+ * A batch that begins with a SCHEMA event (ABI 1.8: the source met columns the
+ * table lacked) ends the chunk's COPY, so its rows so far are committed, adds
+ * the new columns (ddl.c) and goes on in a COPY of the new shape.
+ *
  * error_policy = record needs the rows of a COPY the server refuses, and a
  * batch is only lent for one call: so each batch is its own COPY, ended (and
  * committed) before write_rows returns. When the server refuses it for a
@@ -361,6 +365,15 @@ sluice_status sp_write_rows(sinkpg *s, const sluice_batch *b, sluice_error *err)
     sp_table *tt = sp_table_for(s, t, err);
     if (!tt)
         return err->status;
+    if (b->nevents && sluice_batch_event(b, 0)->op == SLUICE_OP_SCHEMA) {
+        /* a new version met during the load (ABI 1.8): this chunk's rows so far are
+           committed with the COPY's end; the ones after it go in a COPY of the new shape */
+        sluice_status st = s->copy_table == tt ? sp_finish_table(s, t, err) : SLUICE_OK;
+        if (st == SLUICE_OK)
+            st = sp_load_schema_change(s, tt, sluice_batch_event(b, 0)->table, err);
+        if (st != SLUICE_OK)
+            return st;
+    }
     if (s->record)
         return write_batch(s, tt, t, b, err);
     if (s->copy_table && s->copy_table != tt) {

@@ -377,3 +377,45 @@ sluice_status sp_schema_change(sinkpg *s, sp_table *tt, const sluice_table *t, s
     sp_table_drop_statements(s, tt);
     return sp_table_set_shape(s, tt, t, err);
 }
+
+/*
+ * A new version of a table met during its full load (ABI 1.8): the columns the
+ * target lacks are added, nothing is dropped or retyped (other lanes load the
+ * same table with the versions they met). Lanes altering the same table take
+ * turns on its lock; the caller ended its own COPY first, so none waits on
+ * itself.
+ */
+sluice_status sp_load_schema_change(sinkpg *s, sp_table *tt, const sluice_table *t,
+                                    sluice_error *err)
+{
+    char what[400];
+    snprintf(what, sizeof what, "could not add the new columns of table \"%s\"", tt->display);
+    sbuf sql = {0};
+    sb_printf(&sql, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", tt->qname);
+    sluice_status st = sb_cstr(&sql) ? sp_command(s, err, SLUICE_ERROR, "BEGIN", what)
+                                     : sp_oom(s, err);
+    if (st == SLUICE_OK)
+        st = sp_command(s, err, SLUICE_ERROR, sql.data, what);
+    PGresult *cols = st == SLUICE_OK ? target_columns(s, tt, err) : NULL;
+    if (st == SLUICE_OK && !cols)
+        st = err->status;
+    /* t as its own previous shape: a target column t lacks was never t's, so it stays */
+    if (st == SLUICE_OK)
+        st = alter_sql(s, tt, t, t, cols, &sql, err);
+    PQclear(cols);
+    if (st == SLUICE_OK && sql.len)
+        st = sp_command(s, err, SLUICE_ERROR, sql.data, what);
+    if (st == SLUICE_OK)
+        st = sp_command(s, err, SLUICE_ERROR, "COMMIT", what);
+    else if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(s->conn, "ROLLBACK"));
+    if (st == SLUICE_OK && sql.len)
+        s->host->log(s->ctx, SLUICE_LOG_INFO, "schema change during the full load: %s", sql.data);
+    sb_free(&sql);
+    if (st == SLUICE_FATAL)
+        st = err->status = SLUICE_ERROR; /* the table fails; the other tables go on */
+    if (st != SLUICE_OK)
+        return st;
+    sp_table_drop_statements(s, tt);
+    return sp_table_set_shape(s, tt, t, err);
+}

@@ -284,6 +284,9 @@ sluice_status sp_prepare_table(sinkpg *s, const sluice_table *t, sluice_prep_mod
                                sluice_error *err);
 /* A SCHEMA event: ALTER the target table to the new shape (inside the open transaction). */
 sluice_status sp_schema_change(sinkpg *s, sp_table *tt, const sluice_table *t, sluice_error *err);
+/* A new table version in a full load's batch: adds the columns the target lacks. */
+sluice_status sp_load_schema_change(sinkpg *s, sp_table *tt, const sluice_table *t,
+                                    sluice_error *err);
 /* CREATE SCHEMA when it does not exist (checks first: CREATE needs a privilege). */
 sluice_status sp_ensure_schema(sinkpg *s, const char *schema, sluice_status st,
                                sluice_error *err);

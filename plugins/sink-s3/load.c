@@ -3,7 +3,8 @@
  * table's folder, numbered from the table's shared counter (naming.c), rolled
  * at maxFileSize, and finished (uploaded whole or its multipart completed) at
  * finish_table, which is what makes them durable before the core marks the
- * table loaded.
+ * table loaded. A new version of the table met during the load (a SCHEMA event,
+ * ABI 1.8) closes the file: the next one starts with the new columns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,10 @@ sluice_status s3_write_rows(sinks3 *s, const sluice_batch *b, sluice_error *err)
     char op = s->cfg.include_op_for_full_load ? 'I' : 0;
     for (uint32_t i = 0; i < b->nevents && st == SLUICE_OK; i++) {
         const sluice_event *e = sluice_batch_event(b, i);
+        if (e->op == SLUICE_OP_SCHEMA) { /* ABI 1.8: the rows after it have more columns */
+            st = close_file(s, err);
+            continue;
+        }
         if (e->op != SLUICE_OP_INSERT || !e->new_row)
             continue;
         const sluice_table *t = e->table ? e->table : b->table;

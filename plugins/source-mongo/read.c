@@ -169,6 +169,9 @@ void mg_read_end(mgsrc *s)
     if (s->cursor)
         mongoc_cursor_destroy(s->cursor); /* kills the server's cursor when unfinished */
     s->cursor = NULL;
+    if (s->held)
+        bson_destroy(s->held);
+    s->held = NULL;
 }
 
 static sluice_status start_read(mgsrc *s, const sluice_chunk *chunk, sluice_error *err)
@@ -217,12 +220,13 @@ static sluice_status start_read(mgsrc *s, const sluice_chunk *chunk, sluice_erro
     bson_destroy(opts);
     s->read_id = t->source_id;
     s->read_index = chunk->index;
+    s->read_table = t;
     return s->cursor ? SLUICE_OK : mg_oom(s, err);
 }
 
-/* Table mode: the full load cannot add a column to a table it is loading (the
-   target table is made before the first row and filled by COPY), so a field the
-   sample did not show stops the table rather than lose the field's values. */
+/* Table mode, with a core or sink before ABI 1.8: the load cannot add a column
+   to the table it is loading, so a field the sample did not show stops the
+   table rather than lose the field's values. */
 static sluice_status field_not_sampled(mgsrc *s, const sluice_table *t, const bson_t *doc,
                                        sluice_error *err)
 {
@@ -238,13 +242,54 @@ static sluice_status field_not_sampled(mgsrc *s, const sluice_table *t, const bs
                    field ? field : "?");
     s->host->error_detail(err, "Table mode (nestingLevel \"one\") made the columns from the "
                           "fields of %lld sampled documents (docsToInvestigate); the document "
-                          "with _id %s has this field too, and a full load cannot add a column "
-                          "to a table it is loading.",
+                          "with _id %s has this field too, and the target plugin cannot add a "
+                          "column during a full load (it was built for a sluice before ABI 1.8).",
                           (long long)s->cfg.docs_to_investigate, id ? id : "?");
-    s->host->error_hint(err, "Set docsToInvestigate to 0 to sample every document of the "
-                        "collection, or use nestingLevel \"none\" (the whole document in a "
-                        "jsonb column). During change capture new fields become columns.");
+    s->host->error_hint(err, "Rebuild the target plugin against this sluice, set "
+                        "docsToInvestigate to 0 to sample every document of the collection, or "
+                        "use nestingLevel \"none\" (the whole document in a jsonb column).");
     return SLUICE_ERROR;
+}
+
+/* Table mode: doc has fields the table lacks. It becomes a column in a new
+   version of the table (in the chunk's catalog, ABI 1.8) whose SCHEMA event
+   opens a batch, so a batch holding rows of the old version ends first: doc
+   is held for the next one. 1 when the batch ended, 0 when doc goes on. */
+static int new_version(mgsrc *s, const sluice_chunk *chunk, sluice_batch *b, const bson_t *doc,
+                       sluice_status *st, sluice_error *err)
+{
+    sluice_catalog *catalog = sluice_chunk_catalog(chunk);
+    if (!catalog) {
+        *st = field_not_sampled(s, s->read_table, doc, err);
+        return 1;
+    }
+    if (b->nevents > 0) {
+        s->held = bson_copy(doc);
+        *st = s->held ? SLUICE_OK : mg_oom(s, err);
+        return 1;
+    }
+    const sluice_table *t;
+    if ((*st = mg_widen(s, catalog, s->read_table, doc, &t, err)) != SLUICE_OK)
+        return 1;
+    if (!s->host->emit(b, SLUICE_OP_SCHEMA, t, 0)) {
+        *st = mg_oom(s, err);
+        return 1;
+    }
+    s->read_table = b->table = t;
+    return 0;
+}
+
+/* A document as the batch's next row: 0, or the status to return. */
+static sluice_status put_document(mgsrc *s, sluice_batch *b, const bson_t *doc, sluice_error *err)
+{
+    const sluice_table *t = s->read_table;
+    sluice_event *e = s->host->emit(b, SLUICE_OP_INSERT, t, 0);
+    int rc = e ? mg_row(s, b, t, doc, NULL, e->new_row) : -1;
+    if (rc < 0)
+        return mg_oom(s, err);
+    if (rc > 0) /* mg_new_field said no: cannot happen */
+        return field_not_sampled(s, t, doc, err);
+    return SLUICE_OK;
 }
 
 sluice_status mg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_batch *b,
@@ -257,11 +302,20 @@ sluice_status mg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_ba
         if ((st = start_read(s, chunk, err)) != SLUICE_OK)
             return st;
     }
-    if (!b->table)
-        b->table = t;
+    b->table = s->read_table;
     if (s->read_filtered)
         b->flags |= SLUICE_BATCH_FILTERED;
     uint32_t before = b->nevents;
+    if (s->held) { /* the last batch ended before it: its new version opens this one */
+        bson_t *doc = s->held;
+        s->held = NULL;
+        st = SLUICE_OK;
+        if (!new_version(s, chunk, b, doc, &st, err))
+            st = put_document(s, b, doc, err);
+        bson_destroy(doc);
+        if (st != SLUICE_OK)
+            return st;
+    }
     const bson_t *doc;
     for (;;) {
         if (b->nevents > 0 && s->host->batch_full(b))
@@ -280,14 +334,18 @@ sluice_status mg_read_chunk(void *instance, const sluice_chunk *chunk, sluice_ba
             b->flags |= SLUICE_BATCH_LAST;
             break;
         }
-        sluice_event *e = s->host->emit(b, SLUICE_OP_INSERT, t, 0);
-        int rc = e ? mg_row(s, b, t, doc, NULL, e->new_row) : -1;
-        if (rc < 0)
-            return mg_oom(s, err);
-        if (rc > 0)
-            return field_not_sampled(s, t, doc, err);
+        if (mg_new_field(s, s->read_table, doc) && new_version(s, chunk, b, doc, &st, err)) {
+            if (st != SLUICE_OK)
+                return st;
+            break;
+        }
+        if ((st = put_document(s, b, doc, err)) != SLUICE_OK)
+            return st;
     }
-    if (b->nevents > before)
-        s->host->count(s->ctx, "snapshot_rows", b->nevents - before);
+    uint32_t rows = b->nevents - before;
+    if (rows && sluice_batch_event(b, before)->op == SLUICE_OP_SCHEMA)
+        rows--;
+    if (rows)
+        s->host->count(s->ctx, "snapshot_rows", rows);
     return SLUICE_OK;
 }

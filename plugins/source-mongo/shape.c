@@ -121,14 +121,15 @@ const char *mg_new_field(const mgsrc *s, const sluice_table *t, const bson_t *do
     return NULL;
 }
 
-sluice_status mg_reshape(mgsrc *s, mg_coll *c, const bson_t *doc, sluice_error *err)
+sluice_status mg_widen(mgsrc *s, sluice_catalog *catalog, const sluice_table *old,
+                       const bson_t *doc, const sluice_table **out, sluice_error *err)
 {
-    const sluice_table *old = c->table;
     mg_fields f = {0};
     bson_iter_t it;
     if (!bson_iter_init(&it, doc))
-        return s->host->error(err, SLUICE_FATAL, "invalid document in a change event of "
-                              "collection \"%s.%s\"", c->db, c->name);
+        return s->host->error(err, SLUICE_FATAL, "invalid document in collection \"%.*s.%.*s\"",
+                              (int)old->schema.len, old->schema.ptr, (int)old->name.len,
+                              old->name.ptr);
     while (bson_iter_next(&it)) {
         const char *k = bson_iter_key(&it);
         size_t len = bson_iter_key_len(&it);
@@ -138,9 +139,7 @@ sluice_status mg_reshape(mgsrc *s, mg_coll *c, const bson_t *doc, sluice_error *
             return mg_oom(s, err);
         }
     }
-    sluice_table *t = s->catalog && f.n
-                          ? s->host->table_reshape(s->catalog, old, old->ncolumns + f.n)
-                          : NULL;
+    sluice_table *t = f.n ? s->host->table_reshape(catalog, old, old->ncolumns + f.n) : NULL;
     int failed = !t;
     for (uint32_t i = 0; !failed && i < old->ncolumns; i++) {
         const sluice_column *oc = sluice_table_column(old, i);
@@ -148,22 +147,30 @@ sluice_status mg_reshape(mgsrc *s, mg_coll *c, const bson_t *doc, sluice_error *
     }
     for (uint32_t k = 0; !failed && k < f.n; k++)
         failed = set_field_column(s, t, old->ncolumns + k, f.v[k].name, f.v[k].type) != 0;
-    char first[200];
-    snprintf(first, sizeof first, "%s", f.n ? f.v[0].name : "");
-    uint32_t added = f.n;
+    if (!failed)
+        s->host->log(s->ctx, SLUICE_LOG_INFO,
+                     "collection \"%.*s.%.*s\" has %u new field%s (\"%s\"%s): its table has %u "
+                     "columns now",
+                     (int)old->schema.len, old->schema.ptr, (int)old->name.len, old->name.ptr,
+                     (unsigned)f.n, f.n == 1 ? "" : "s", f.v[0].name, f.n > 1 ? ", ..." : "",
+                     t->ncolumns);
     mg_fields_free(&f);
-    if (failed) {
-        if (!s->catalog)
-            return s->host->error(err, SLUICE_FATAL, "collection \"%s.%s\" has a new field, "
-                                  "and no catalog is at hand", c->db, c->name);
+    if (failed)
         return mg_oom(s, err);
-    }
+    *out = t;
+    return SLUICE_OK;
+}
+
+sluice_status mg_reshape(mgsrc *s, mg_coll *c, const bson_t *doc, sluice_error *err)
+{
+    if (!s->catalog)
+        return s->host->error(err, SLUICE_FATAL, "collection \"%s.%s\" has a new field, and no "
+                              "catalog is at hand", c->db, c->name);
+    const sluice_table *t;
+    sluice_status st = mg_widen(s, s->catalog, c->table, doc, &t, err);
+    if (st != SLUICE_OK)
+        return st;
     c->table = t;
     c->schema_pending = 1;
-    s->host->log(s->ctx, SLUICE_LOG_INFO,
-                 "collection \"%s.%s\" has %u new field%s (\"%s\"%s): table \"%s.%s\" has %u "
-                 "columns now",
-                 c->db, c->name, added, added == 1 ? "" : "s", first, added > 1 ? ", ..." : "",
-                 c->db, c->name, t->ncolumns);
     return SLUICE_OK;
 }

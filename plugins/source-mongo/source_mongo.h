@@ -58,6 +58,16 @@ typedef struct mg_alias {
     uint32_t coll;
 } mg_alias;
 
+/* Which source transaction events belong to: a multi-document transaction's
+   (its session and number), or a lone event's (its cluster time). */
+typedef struct mg_txn {
+    int multi;
+    int64_t number;
+    uint8_t lsid[16];
+    uint32_t lsid_len;
+    uint32_t t, i;
+} mg_txn;
+
 typedef struct mg_stream {
     mongoc_change_stream_t *cs;
     int started;
@@ -66,7 +76,10 @@ typedef struct mg_stream {
     sluice_position sent;          /* the last COMMIT position handed out */
     int64_t last_commit_us;        /* wall clock of the last COMMIT handed out */
     bson_t *pending;               /* an event read but not yet emitted (batch full) */
-    int begun;                     /* the pending event's BEGIN went out in the last batch */
+    int open;                      /* a BEGIN went out without its COMMIT */
+    mg_txn open_txn;               /* whose: a multi-document transaction, or one event */
+    sluice_position open_end;      /* the open transaction's last event taken: its COMMIT's */
+    int64_t open_time_us;
     mg_alias *aliases;
     uint32_t naliases;
     char **unknown;                /* namespaces skipped (warned once) */
@@ -92,6 +105,8 @@ typedef struct mgsrc {
     uint64_t read_id;
     uint32_t read_index;
     int read_filtered;      /* the server applies every filter of the chunk read */
+    const sluice_table *read_table; /* the version of the chunk's table read now */
+    bson_t *held;           /* a document with new fields: the next batch opens with it */
     sbuf buf;             /* scratch for values */
     mg_stream stream;
 } mgsrc;
@@ -177,7 +192,12 @@ int mg_update_column(const sluice_table *t);
 /* The first top-level field of doc that is not a column of t, or NULL (always
    NULL in document mode). */
 const char *mg_new_field(const mgsrc *s, const sluice_table *t, const bson_t *doc);
-/* A new version of c's table with a column for each field of doc it lacks. */
+/* *out: a new version of table old, made in catalog, with a column for each
+   field of doc it lacks (typed by doc's value). */
+sluice_status mg_widen(mgsrc *s, sluice_catalog *catalog, const sluice_table *old,
+                       const bson_t *doc, const sluice_table **out, sluice_error *err);
+/* The stream's: c's table widened for doc in discover's catalog; its SCHEMA event
+   goes out before c's next change. */
 sluice_status mg_reshape(mgsrc *s, mg_coll *c, const bson_t *doc, sluice_error *err);
 
 /* ---- rows.c ---- */

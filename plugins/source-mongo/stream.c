@@ -6,7 +6,12 @@
  * (PROTOCOL-FACTS 3.2).
  *
  * Each event is one source transaction whose COMMIT carries the event's
- * resume token, so a restart resumes right after the last applied event.
+ * resume token, so a restart resumes right after the last applied event;
+ * except the events of one multi-document transaction (same lsid and
+ * txnNumber): they are one source transaction, committed with the token of
+ * its last event. The server writes a transaction's events to the oplog
+ * together at its commit, so the transaction is complete when an event of
+ * another one follows, or the stream has no event for now.
  * Events of collections that were not discovered are skipped; when the stream
  * is idle, an empty transaction with the stream's postBatchResumeToken goes
  * out every IDLE_COMMIT_US, so the checkpoint keeps up with a busy server and
@@ -159,14 +164,63 @@ static sluice_status commit(mgsrc *s, sluice_batch *b, const mg_pos *p, int64_t 
     return SLUICE_OK;
 }
 
+static mg_txn txn_of(const mg_event *ev)
+{
+    mg_txn x = {.multi = ev->in_txn, .t = ev->t, .i = ev->i};
+    if (ev->in_txn) {
+        x.number = ev->txn_number;
+        x.lsid_len = ev->lsid_len < sizeof x.lsid ? ev->lsid_len : (uint32_t)sizeof x.lsid;
+        memcpy(x.lsid, ev->lsid, x.lsid_len);
+    }
+    return x;
+}
+
+static int same_txn(const mg_txn *a, const mg_txn *b)
+{
+    if (a->multi != b->multi)
+        return 0;
+    if (!a->multi)
+        return a->t == b->t && a->i == b->i;
+    return a->number == b->number && a->lsid_len == b->lsid_len &&
+           memcmp(a->lsid, b->lsid, a->lsid_len) == 0;
+}
+
 static sluice_status begin(mgsrc *s, sluice_batch *b, const mg_event *ev, sluice_error *err)
 {
+    mg_stream *st = &s->stream;
     sluice_event *e = s->host->emit(b, SLUICE_OP_BEGIN, NULL, 0);
     if (!e)
         return mg_oom(s, err);
     e->xid = (uint64_t)ev->t << 32 | ev->i;
     e->commit_time_us = ev->wall_ms * 1000;
+    st->open = 1;
+    st->open_txn = txn_of(ev);
+    st->open_end.len = 0;
     return SLUICE_OK;
+}
+
+/* The open transaction has taken the event at p: its COMMIT will be there. */
+static sluice_status taken(mgsrc *s, const mg_pos *p, int64_t time_us, sluice_error *err)
+{
+    mg_stream *st = &s->stream;
+    if (mg_pos_set(&st->open_end, p) != 0)
+        return mg_oom(s, err);
+    st->open_time_us = time_us;
+    return SLUICE_OK;
+}
+
+/* Ends the open transaction at the last event it took. */
+static sluice_status commit_open(mgsrc *s, sluice_batch *b, sluice_error *err)
+{
+    mg_stream *st = &s->stream;
+    mg_pos p;
+    st->open = 0;
+    if (!st->open_end.len) /* nothing taken: cannot happen, a BEGIN precedes an event */
+        return s->host->error(err, SLUICE_FATAL, "a transaction of the change stream ended "
+                              "before its first event");
+    if (mg_pos_get(&st->open_end, &p) != 0)
+        return mg_oom(s, err);
+    return commit(s, b, &p, st->open_time_us, err);
 }
 
 static sluice_status emit_delete(mgsrc *s, sluice_batch *b, const mg_event *ev,
@@ -249,6 +303,17 @@ static sluice_status take_event(mgsrc *s, sluice_batch *b, const bson_t *doc, st
     }
     mg_pos p = {.t = ev.t, .i = ev.i, .horizon_t = st->horizon_t, .horizon_i = st->horizon_i,
                 .token = bson_get_data(&ev.token), .token_len = ev.token.len};
+    mg_txn txn = txn_of(&ev);
+    int same = st->open && same_txn(&st->open_txn, &txn);
+    sluice_status rc;
+    if (st->open && !same) { /* another transaction's event: the open one is complete */
+        if (b->nevents + 1 > b->capacity) {
+            *r = FULL;
+            return SLUICE_OK;
+        }
+        if ((rc = commit_open(s, b, err)) != SLUICE_OK)
+            return rc;
+    }
     if (ev.op == MG_OP_INVALIDATE) {
         s->host->log(s->ctx, SLUICE_LOG_WARNING, "the change stream of server \"%s\" was "
                      "invalidated; starting it again after that event", s->server);
@@ -258,7 +323,6 @@ static sluice_status take_event(mgsrc *s, sluice_batch *b, const bson_t *doc, st
     }
     mg_coll *c = ev.coll.ptr ? mg_coll_find(s, ev.db.ptr, ev.db.len, ev.coll.ptr, ev.coll.len)
                              : NULL;
-    sluice_status rc;
     int writes = ev.op == MG_OP_INSERT || ev.op == MG_OP_UPDATE || ev.op == MG_OP_REPLACE ||
                  ev.op == MG_OP_DELETE;
     if (!c && writes && (rc = mg_coll_created(s, &ev, &c, err)) != SLUICE_OK)
@@ -266,22 +330,22 @@ static sluice_status take_event(mgsrc *s, sluice_batch *b, const bson_t *doc, st
     if (!c || ev.op == MG_OP_OTHER || ev.op == MG_OP_DROP_DATABASE) {
         if (ev.op != MG_OP_DROP_DATABASE && ev.op != MG_OP_OTHER)
             warn_unknown(s, &ev);
-        return SLUICE_OK; /* the idle commit moves the checkpoint past it */
+        /* in an open transaction its COMMIT moves past it, else the idle commit does */
+        return same ? taken(s, &p, ev.wall_ms * 1000, err) : SLUICE_OK;
     }
     if (b->nevents + EVENTS_PER_CHANGE + 1 > b->capacity) {
         *r = FULL;
         return SLUICE_OK;
     }
-    if (!st->begun && ev.has_full && mg_new_field(s, c->table, &ev.full) &&
+    if (ev.has_full && mg_new_field(s, c->table, &ev.full) &&
         (rc = mg_reshape(s, c, &ev.full, err)) != SLUICE_OK)
         return rc;
     if (c->schema_pending) {
         /* a new table version is the first event of a batch (the core maps a
            batch's events of one table through one version), inside the
            transaction: BEGIN ends this batch, SCHEMA starts the next */
-        if (!st->begun) {
+        if (!st->open) {
             rc = begin(s, b, &ev, err);
-            st->begun = rc == SLUICE_OK;
             *r = FULL;
             return rc;
         }
@@ -295,8 +359,7 @@ static sluice_status take_event(mgsrc *s, sluice_batch *b, const bson_t *doc, st
     }
     const sluice_table *t = c->table;
     int upsert = before_horizon(st, ev.t, ev.i);
-    rc = st->begun ? SLUICE_OK : begin(s, b, &ev, err);
-    st->begun = 0;
+    rc = st->open ? SLUICE_OK : begin(s, b, &ev, err);
     switch (ev.op) {
     case MG_OP_INSERT:
     case MG_OP_UPDATE:
@@ -329,7 +392,11 @@ static sluice_status take_event(mgsrc *s, sluice_batch *b, const bson_t *doc, st
     default:
         break;
     }
-    return rc == SLUICE_OK ? commit(s, b, &p, ev.wall_ms * 1000, err) : rc;
+    if (rc == SLUICE_OK)
+        rc = taken(s, &p, ev.wall_ms * 1000, err);
+    if (rc == SLUICE_OK && !ev.in_txn)
+        rc = commit_open(s, b, err);
+    return rc;
 }
 
 /* An idle stream: an empty transaction at its postBatchResumeToken, now and then. */
@@ -374,7 +441,10 @@ sluice_status mg_stream_read(void *instance, sluice_batch *b, sluice_error *err)
             const bson_t *reply;
             if (mongoc_change_stream_error_document(st->cs, &e, &reply))
                 return b->nevents > 0 ? SLUICE_OK : stream_error(s, &e, err);
-            sluice_status rc = idle_commit(s, b, err);
+            /* no event for now: a transaction read so far is complete */
+            sluice_status rc = !st->open                       ? idle_commit(s, b, err)
+                               : b->nevents + 1 <= b->capacity ? commit_open(s, b, err)
+                                                               : SLUICE_OK;
             if (rc != SLUICE_OK)
                 return rc;
             break;

@@ -297,7 +297,34 @@ static void change_events(void)
     CHECK(mg_json_document(&b, &e.token) == 0);
     CHECK_STR(sb_cstr(&b), "{\"_data\":\"8265553A64000000012B022C0100296E5A1004\"}");
     b.len = 0;
+    CHECK(!e.in_txn);
     bson_destroy(ins);
+
+    /* an event of a multi-document transaction: lsid {id: UUID, uid} and txnNumber */
+    static const uint8_t uuid[16] = {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x4d, 0xef,
+                                     0x80, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+    static const uint8_t uid[32] = {0xe3, 0xb0, 0xc4, 0x42};
+    bson_t *tx = bson_new(), lsid;
+    BSON_APPEND_DOCUMENT_BEGIN(tx, "lsid", &lsid);
+    BSON_APPEND_BINARY(&lsid, "id", BSON_SUBTYPE_UUID, uuid, sizeof uuid);
+    BSON_APPEND_BINARY(&lsid, "uid", BSON_SUBTYPE_BINARY, uid, sizeof uid);
+    bson_append_document_end(tx, &lsid);
+    BSON_APPEND_INT64(tx, "txnNumber", 5);
+    bson_t *kd = key_and_doc(1, 0);
+    bson_concat(tx, kd);
+    bson_destroy(kd);
+    bson_t *txev = event("insert", tx);
+    CHECK(mg_event_read(txev, &e, &why) == 0 && e.op == MG_OP_INSERT);
+    CHECK(e.in_txn && e.txn_number == 5 && e.lsid_len == 16 && memcmp(e.lsid, uuid, 16) == 0);
+    bson_destroy(txev);
+    bson_t *half = bson_new(); /* txnNumber without lsid: not a transaction's event */
+    BSON_APPEND_INT64(half, "txnNumber", 5);
+    kd = key_and_doc(1, 0);
+    bson_concat(half, kd);
+    bson_destroy(kd);
+    bson_t *halfev = event("insert", half);
+    CHECK(mg_event_read(halfev, &e, &why) == 0 && !e.in_txn);
+    bson_destroy(halfev);
 
     bson_t *upd = event("update", key_and_doc(1, 1));
     CHECK(mg_event_read(upd, &e, &why) == 0 && e.op == MG_OP_UPDATE && e.has_full &&

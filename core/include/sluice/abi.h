@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define SLUICE_ABI_MAJOR 1
-#define SLUICE_ABI_MINOR 7
+#define SLUICE_ABI_MINOR 8
 
 /* Marks the two entry points a plugin exports; everything else stays hidden. */
 #if defined(__GNUC__)

@@ -319,7 +319,10 @@ typedef struct sluice_sink_vtable {
     sluice_status (*get_checkpoint)(void *instance, sluice_position *committed, sluice_error *err);
     sluice_status (*prepare_table)(void *instance, const sluice_table *table, sluice_prep_mode mode,
                                    sluice_error *err);
-    /* Bulk-write a SNAPSHOT batch. */
+    /* Bulk-write a SNAPSHOT batch. Since 1.8 it may begin with a SCHEMA event: a source
+       met a column the table lacked (sluice_chunk_catalog); the rows after it have the new
+       version's shape. Add what the target lacks and drop nothing: other lanes load the
+       same table, each with the versions it met. */
     sluice_status (*write_rows)(void *instance, const sluice_batch *batch, sluice_error *err);
     /* Make every row written for this table durable; the core then marks it loaded. */
     sluice_status (*finish_table)(void *instance, const sluice_table *table, sluice_error *err);

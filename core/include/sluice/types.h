@@ -276,6 +276,14 @@ typedef struct sluice_chunk {
     uint32_t npartitions;   /* read only the rows of these partitions of the table (each */
     uint32_t reserved;      /* with its own sub-partitions), named as the source's */
     const sluice_str *partitions; /* list_partitions named them; none: the whole table */
+
+    /* since 1.8 (read with sluice_chunk_catalog()) */
+    struct sluice_catalog *catalog; /* for new versions of `table` met while reading it: a
+                                       source whose rows can bring columns the table lacks
+                                       (a schemaless source) makes one with host->table_reshape
+                                       on this catalog, puts its SCHEMA event first in a batch
+                                       and sets the batch's table to it, as in change capture.
+                                       NULL when the sink cannot take that (built before 1.8) */
 } sluice_chunk;
 
 /* The chunk's agreed native format; NONE when the core that built it predates 1.3. */
@@ -284,6 +292,14 @@ static inline uint32_t sluice_chunk_native_format(const sluice_chunk *c)
     return c->header.size >= offsetof(sluice_chunk, native_format) + sizeof(c->native_format)
                ? c->native_format
                : SLUICE_NATIVE_NONE;
+}
+
+/* The catalog for new versions of the chunk's table; NULL before 1.8, or when the sink
+   cannot take SCHEMA events during a full load. */
+static inline struct sluice_catalog *sluice_chunk_catalog(const sluice_chunk *c)
+{
+    return c->header.size >= offsetof(sluice_chunk, catalog) + sizeof(c->catalog) ? c->catalog
+                                                                                : NULL;
 }
 
 /* The chunk's row filters (*n of them, walk with sluice_filter_at()); none before 1.3. */

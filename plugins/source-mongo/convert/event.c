@@ -48,7 +48,7 @@ int mg_event_read(const bson_t *ev, mg_event *out, const char **why)
 {
     bson_iter_t it;
     memset(out, 0, sizeof *out);
-    int has_token = 0, has_time = 0, has_ns = 0;
+    int has_token = 0, has_time = 0, has_ns = 0, has_txn = 0;
     if (!bson_iter_init(&it, ev)) {
         *why = "The event is not a valid BSON document.";
         return -1;
@@ -82,8 +82,19 @@ int mg_event_read(const bson_t *ev, mg_event *out, const char **why)
             out->has_full = sub_document(&it, &out->full) == 0; /* null: not found */
         } else if (strcmp(k, "updateDescription") == 0) {
             out->has_update = sub_document(&it, &out->update) == 0;
+        } else if (strcmp(k, "txnNumber") == 0 && BSON_ITER_HOLDS_NUMBER(&it)) {
+            out->txn_number = bson_iter_as_int64(&it);
+            has_txn = 1;
+        } else if (strcmp(k, "lsid") == 0) {
+            bson_iter_t id;
+            bson_subtype_t subtype;
+            if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &id) &&
+                bson_iter_find(&id, "id") && BSON_ITER_HOLDS_BINARY(&id))
+                bson_iter_binary(&id, &subtype, &out->lsid_len, &out->lsid);
         }
     }
+    /* the server marks a transaction's events with both; one alone is no transaction */
+    out->in_txn = has_txn && out->lsid;
     if (!out->op_name.ptr) {
         *why = "The event has no operationType.";
         return -1;

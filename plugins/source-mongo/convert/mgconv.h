@@ -102,6 +102,10 @@ typedef struct mg_event {
     bson_t full;          /* fullDocument (a static view) when has_full */
     int has_update;
     bson_t update;        /* updateDescription (a static view) when has_update */
+    int in_txn;           /* part of a multi-document transaction: lsid and txnNumber */
+    int64_t txn_number;   /* txnNumber */
+    const uint8_t *lsid;  /* lsid.id, the session's UUID bytes */
+    uint32_t lsid_len;
 } mg_event;
 
 /* Reads ev into *out; -1 with a reason in why (static text) when it lacks what
