@@ -365,6 +365,12 @@ sluice_status sp_write_rows(sinkpg *s, const sluice_batch *b, sluice_error *err)
     sp_table *tt = sp_table_for(s, t, err);
     if (!tt)
         return err->status;
+    if (s->copy_table && s->copy_table != tt) {
+        /* the previous chunk never reached finish_table: its load failed, keep none of it */
+        s->host->log(s->ctx, SLUICE_LOG_WARNING,
+                     "abandoning the unfinished load of table \"%s\"", s->copy_table->display);
+        sp_copy_abort(s);
+    }
     if (b->nevents && sluice_batch_event(b, 0)->op == SLUICE_OP_SCHEMA) {
         /* a new version met during the load (ABI 1.8): this chunk's rows so far are
            committed with the COPY's end; the ones after it go in a COPY of the new shape */
@@ -376,12 +382,6 @@ sluice_status sp_write_rows(sinkpg *s, const sluice_batch *b, sluice_error *err)
     }
     if (s->record)
         return write_batch(s, tt, t, b, err);
-    if (s->copy_table && s->copy_table != tt) {
-        /* the previous chunk never reached finish_table: its load failed, keep none of it */
-        s->host->log(s->ctx, SLUICE_LOG_WARNING,
-                     "abandoning the unfinished load of table \"%s\"", s->copy_table->display);
-        sp_copy_abort(s);
-    }
     uint64_t rows = 0;
     sluice_status st = SLUICE_OK;
     int native = b->native_format == SLUICE_NATIVE_PG_BINARY;
