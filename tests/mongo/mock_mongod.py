@@ -2,7 +2,8 @@
 """A scripted MongoDB server for the source-mongo tests: a MOCK, not MongoDB.
 
 No MongoDB server can be installed on this machine (PROTOCOL-FACTS 3.4), so
-the tests run libmongoc against this script, which speaks the wire protocol
+the tests run libmongoc (sluice) and pymongo (mg.py, writing the tests' data)
+against this script, which speaks the wire protocol
 (OP_QUERY for the legacy handshake, OP_MSG for everything else) and plays a
 one-member replica set (or a standalone server) holding the documents of a
 state file. It answers what source-mongo sends: hello / isMaster, ping,
@@ -113,6 +114,7 @@ class Server:
         self.log = open(log_path, "a")
         self.cursors = {}
         self.txns = {}  # lsid id -> the open transaction of that session
+        self.docs_lock = threading.Lock()  # a lookup never sees a write half done
         self.next_cursor = 1000
         self.port = 0
 
@@ -190,8 +192,10 @@ class Server:
         scripted events keep the fullDocument they were written with."""
         if ev["operationType"] != "update" or "fullDocument" in ev:
             return
-        docs = self.state["dbs"].get(ev["ns"]["db"], {}).get(ev["ns"]["coll"], [])
-        ev["fullDocument"] = next((d for d in docs if d["_id"] == ev["documentKey"]["_id"]), None)
+        with self.docs_lock:
+            docs = self.state["dbs"].get(ev["ns"]["db"], {}).get(ev["ns"]["coll"], [])
+            ev["fullDocument"] = next((d for d in docs if d["_id"] == ev["documentKey"]["_id"]),
+                                      None)
 
     def change_stream(self, cmd, db, spec):
         events = load_events(self.events_path)
@@ -312,30 +316,34 @@ class Server:
         the documents (tests write one at a time) and commits the events,
         with the session's lsid and txnNumber; abortTransaction drops it."""
         try:
-            in_txn = "txnNumber" in cmd and "autocommit" in cmd
-            if not in_txn:
-                reply, events = mock_writes.WRITES[name](self.state["dbs"], db, cmd)
-                if events:
-                    commit_events(self.events_path, events)
-                return self.reply(reply)
-            txn = self.transaction(cmd)
-            if name == "commitTransaction":
-                del self.txns[cmd["lsid"]["id"]]
-                self.state["dbs"] = txn["dbs"]
-                session = {"lsid": {"id": cmd["lsid"]["id"], "uid": ANONYMOUS_UID},
-                           "txnNumber": Int64(cmd["txnNumber"])}
-                if txn["events"]:
-                    commit_events(self.events_path, txn["events"], session)
-                return self.reply({"ok": 1.0})
-            if name == "abortTransaction":
-                del self.txns[cmd["lsid"]["id"]]
-                return self.reply({"ok": 1.0})
-            reply, events = mock_writes.WRITES[name](txn["dbs"], db, cmd)
-            txn["events"] += events
-            return self.reply(reply)
+            with self.docs_lock:
+                return self.write_locked(name, db, cmd)
         except mock_writes.Unsupported as e:
             return self.error(115, "CommandNotSupported",
                               "%s: %s is not played by the mock server" % (name, e))
+
+    def write_locked(self, name, db, cmd):
+        in_txn = "txnNumber" in cmd and "autocommit" in cmd
+        if not in_txn:
+            reply, events = mock_writes.WRITES[name](self.state["dbs"], db, cmd)
+            if events:
+                commit_events(self.events_path, events)
+            return self.reply(reply)
+        txn = self.transaction(cmd)
+        if name == "commitTransaction":
+            del self.txns[cmd["lsid"]["id"]]
+            self.state["dbs"] = txn["dbs"]
+            session = {"lsid": {"id": cmd["lsid"]["id"], "uid": ANONYMOUS_UID},
+                       "txnNumber": Int64(cmd["txnNumber"])}
+            if txn["events"]:
+                commit_events(self.events_path, txn["events"], session)
+            return self.reply({"ok": 1.0})
+        if name == "abortTransaction":
+            del self.txns[cmd["lsid"]["id"]]
+            return self.reply({"ok": 1.0})
+        reply, events = mock_writes.WRITES[name](txn["dbs"], db, cmd)
+        txn["events"] += events
+        return self.reply(reply)
 
     def handle(self, cmd):
         with LOCK:
