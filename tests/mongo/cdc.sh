@@ -1,59 +1,87 @@
-# Change streams through the MOCK MongoDB server into a real PostgreSQL:
-# insert, update (the looked-up document), replace, delete, an update whose
-# document is gone, drop, rename; the overlap with the full load applied as
-# upserts; kill -9 and a restart that resumes from the stored resume token;
-# and a resume point the oplog no longer holds (error 286) as a clear error.
+# Change streams from MONGO_BACKEND's server (common.sh) into a real
+# PostgreSQL, the changes written through pymongo: insert, update (the
+# looked-up document), replace, delete, an update whose document its own
+# transaction deleted (the lookup finds nothing), an aborted transaction
+# (nothing); the overlap with the full load applied as upserts; kill -9 and
+# a restart that resumes from the stored resume token; drop, rename; and, with
+# the mock server only, a resume point the oplog no longer holds (error 286)
+# as a clear error.
 . "$(dirname "$0")/common.sh"
 
-mock_start '{"setName": "rs0", "dbs": {"shop": {
-  "items": [{"_id": 1, "v": "one"}, {"_id": 2, "v": "two"}],
+mongo_start '{"setName": "rs0", "dbs": {"shop": {
+  "items": [{"_id": 1, "v": "one"}],
   "tmp": [{"_id": "t", "v": 0}]}}}'
-# happened while the load read: already in the loaded rows, replayed as upserts
-mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": 2}, "fullDocument": {"_id": 2, "v": "two"}}'
+# written before the load: in the loaded rows, and replayed as an upsert when
+# the stream starts at or before it
+mg insert shop items '{"_id": 2, "v": "two"}'
 
 write_pipeline p1.lua full-load-and-cdc
-"$SLUICE" run p1.lua > run.log 2>&1 &
-BG_PIDS+=($!)
-SL=$!
-wait_for 60 in_phase p1 cdc || fail "no CDC phase: $(tail -5 run.log)"
+start_cdc p1
 tgt_is "SELECT count(*) FROM shop.items" 2 || fail "full load: $(tgt -c 'SELECT * FROM shop.items')"
-pass "full load, then CDC from the recorded cluster time (the overlapping insert applied as an upsert)"
+pass "full load, then CDC from the recorded cluster time (an insert just before the load applied as an upsert)"
 
-mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": 3}, "fullDocument": {"_id": 3, "v": "three", "n": {"$numberLong": "9007199254740993"}}}'
-mock_event '{"operationType": "update", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": 1}, "updateDescription": {"updatedFields": {"v": "ONE"}, "removedFields": []}, "fullDocument": {"_id": 1, "v": "ONE"}}'
-mock_event '{"operationType": "replace", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": 2}, "fullDocument": {"_id": 2, "w": "replaced"}}'
-mock_event '{"operationType": "update", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": 3}, "updateDescription": {"updatedFields": {"v": "x"}, "removedFields": []}, "fullDocument": null}'
-mock_event '{"operationType": "delete", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": 3}}'
-mock_event '{"operationType": "drop", "ns": {"db": "shop", "coll": "tmp"}}'
-mock_event '{"operationType": "rename", "ns": {"db": "shop", "coll": "items"}, "to": {"db": "shop", "coll": "items2"}}'
-mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "items2"}, "documentKey": {"_id": 5}, "fullDocument": {"_id": 5, "v": "five"}}'
-mock_event '{"operationType": "insert", "ns": {"db": "other", "coll": "x"}, "documentKey": {"_id": 1}, "fullDocument": {"_id": 1}}'
-want='1:{"v": "ONE", "_id": 1}|2:{"w": "replaced", "_id": 2}|5:{"v": "five", "_id": 5}'
+mg txn --abort <<'OPS'
+insert shop items {"_id": 4, "v": "aborted"}
+update shop items {"_id": 1} {"$set": {"v": "aborted"}}
+OPS
+mg insert shop items '{"_id": 3, "v": "three", "n": {"$numberLong": "9007199254740993"}}'
+mg update shop items '{"_id": 1}' '{"$set": {"v": "ONE"}}'
+mg replace shop items '{"_id": 2}' '{"w": "replaced"}'
+mg txn <<'OPS'
+update shop items {"_id": 3} {"$set": {"v": "x"}}
+delete shop items {"_id": 3}
+OPS
+want='1:{"v": "ONE", "_id": 1}|2:{"w": "replaced", "_id": 2}'
 q="SELECT string_agg(_id || ':' || doc::text, '|' ORDER BY _id) FROM shop.items"
 wait_for 60 tgt_is "$q" "$want" || fail "after the changes: $(tgt -c "$q")"
-wait_for 30 tgt_is "SELECT count(*) FROM shop.tmp" 0 || fail "drop did not truncate shop.tmp"
-pass "insert, update (looked-up document), replace, delete, update of a deleted document, drop, rename"
+pass "insert, update (looked-up document), replace, delete; an update whose document its transaction deleted; an aborted transaction left nothing"
+
+if mock_only "the mock's events of a transaction: one clusterTime, lsid and txnNumber, a token each"; then
+  "$PY" - events.jsonl <<'PY' || fail "the transaction's events: $(grep lsid events.jsonl)"
+import sys
+from bson import json_util
+from bson.int64 import Int64
+txn = [e for e in map(json_util.loads, open(sys.argv[1])) if "lsid" in e]
+assert [e["operationType"] for e in txn] == ["update", "delete"], txn
+assert txn[0]["clusterTime"] == txn[1]["clusterTime"], txn
+assert txn[0]["lsid"] == txn[1]["lsid"] and set(txn[0]["lsid"]) == {"id", "uid"}, txn
+assert all(type(e["txnNumber"]) is Int64 for e in txn), txn
+assert txn[0]["_id"]["_data"] < txn[1]["_id"]["_data"], txn
+assert "fullDocument" not in txn[0], txn[0]  # looked up when read, not when written
+PY
+fi
 
 # kill -9, changes meanwhile, restart: resumes after the stored token
 wait_for 30 tgt_is "SELECT position IS NOT NULL FROM sluice.sluice_checkpoint WHERE key = 'p1'" t || fail "no checkpoint"
 kill -9 "$SL"; wait "$SL" 2>/dev/null || true
-mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": 6}, "fullDocument": {"_id": 6, "v": "six"}}'
+mg insert shop items '{"_id": 6, "v": "six"}'
 : > commands.log
 "$SLUICE" run p1.lua > run.log 2>&1 &
 BG_PIDS+=($!)
 SL=$!
 q6="SELECT count(*), count(DISTINCT _id) FROM shop.items"
-wait_for 60 tgt_is "$q6" "4|4" || fail "after the restart: $(tgt -c "$q6")"
-grep -q '"resumeAfter": {"_data": "82' commands.log || fail "the restart did not resume from a token: $(grep changeStream commands.log)"
-pass "kill -9 and restart: resumed from the stored resume token (resumeAfter), nothing twice"
+wait_for 60 tgt_is "$q6" "3|3" || fail "after the restart: $(tgt -c "$q6")"
+if mock_only "the change stream resumed by resumeAfter, read from the mock's command log"; then
+  grep -q '"resumeAfter": {"_data": "82' commands.log || fail "the restart did not resume from a token: $(grep changeStream commands.log)"
+fi
+pass "kill -9 and restart: resumed from the stored resume token, nothing twice"
 
-kill -TERM "$SL"; wait "$SL" 2>/dev/null || true
-# the oplog rolled over: the stored token is gone from the server
-: > events.jsonl
-mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": 7}, "fullDocument": {"_id": 7}}'
-if "$SLUICE" run p1.lua > run.log 2>&1; then fail "a lost resume point was accepted"; fi
-grep -q 'error: .*cannot resume the change stream of server .* from position [0-9]*\.[0-9]* token 82' run.log || fail "no clear error: $(cat run.log)"
-grep -q 'detail: .*(error 286)' run.log || fail "no detail: $(cat run.log)"
-grep -q 'hint: Reload the collections: run mode full-load-and-cdc' run.log || fail "no hint: $(cat run.log)"
-pass "a resume point no longer in the oplog (ChangeStreamHistoryLost) is a clear error with a hint"
+mg drop shop tmp
+mg rename shop items items2
+mg insert shop items2 '{"_id": 5, "v": "five"}'
+mg insert other x '{"_id": 1}'
+wait_for 60 tgt_is "$q" "$want|5:{\"v\": \"five\", \"_id\": 5}|6:{\"v\": \"six\", \"_id\": 6}" || fail "after the rename: $(tgt -c "$q")"
+wait_for 30 tgt_is "SELECT count(*) FROM shop.tmp" 0 || fail "drop did not truncate shop.tmp"
+pass "drop, rename (later changes to the table of the old name)"
+stop_sluice
+
+if mock_only "a resume point no longer in the oplog (error 286): the mock's history is cut"; then
+  : > events.jsonl # the oplog rolled over: the stored token is gone from the server
+  mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": 7}, "fullDocument": {"_id": 7}}'
+  if "$SLUICE" run p1.lua > run.log 2>&1; then fail "a lost resume point was accepted"; fi
+  grep -q 'error: .*cannot resume the change stream of server .* from position [0-9]*\.[0-9]* token 82' run.log || fail "no clear error: $(cat run.log)"
+  grep -q 'detail: .*(error 286)' run.log || fail "no detail: $(cat run.log)"
+  grep -q 'hint: Reload the collections: run mode full-load-and-cdc' run.log || fail "no hint: $(cat run.log)"
+  pass "a resume point no longer in the oplog (ChangeStreamHistoryLost) is a clear error with a hint"
+fi
 finish

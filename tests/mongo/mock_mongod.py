@@ -2,7 +2,8 @@
 """A scripted MongoDB server for the source-mongo tests: a MOCK, not MongoDB.
 
 No MongoDB server can be installed on this machine (PROTOCOL-FACTS 3.4), so
-the tests run libmongoc against this script, which speaks the wire protocol
+the tests run libmongoc (sluice) and pymongo (mg.py, writing the tests' data)
+against this script, which speaks the wire protocol
 (OP_QUERY for the legacy handshake, OP_MSG for everything else) and plays a
 one-member replica set (or a standalone server) holding the documents of a
 state file. It answers what source-mongo sends: hello / isMaster, ping,
@@ -11,8 +12,13 @@ buildInfo, listDatabases, listCollections, count, find / getMore / killCursors
 projection of _id), aggregate with $collStats (count; storageStats computed
 from the documents' BSON sizes) and with $changeStream (resumeAfter,
 startAfter, startAtOperationTime) and getMore returning the change events of
-an events file, endSessions. Every command is logged as one JSON line, so
-tests can check what the client sent.
+an events file, endSessions. It also takes writes as a client such as
+pymongo sends them (mock_writes.py): insert, update ($set, $unset, $inc, $pop
+of the last element, a replacement), delete, drop, renameCollection, create,
+and multi-document transactions (startTransaction, commitTransaction,
+abortTransaction); they change the documents and append the change events a
+real server's change stream returns. Every command is logged as one JSON
+line, so tests can check what the client sent.
 
   mock_mongod.py serve STATE EVENTS PORTFILE LOG   listen on a free port, write it to PORTFILE
   mock_mongod.py event EVENTS JSON                 append a change event (Extended JSON, without
@@ -23,12 +29,18 @@ STATE (Extended JSON): {"setName": "rs0" or null, "version": "7.0.2" (buildInfo'
   "fail": {"commandName": {"code": 13, "codeName": "Unauthorized", "errmsg": "...",
            optional "stage": "$changeStream" (only aggregates of that first stage),
            optional "ns": "db.coll" (only commands on that collection)}}}
-Events are numbered from 0: event k has clusterTime Timestamp(BASE_T + 1 + k, 1) and a
-resume token whose _data starts, as the server's do, with 82, then t and i in hex.
+Each write, transaction or scripted event commits at the next second after the last event:
+clusterTime Timestamp(t, 1), t from BASE_T + 1 on; the events of one transaction share it.
+An event's resume token _data starts, as the server's do, with 82, then t and i in hex,
+then the event's index in its transaction (0 outside one), so tokens order as events do.
 A resume token not in the events file gets error 286 ChangeStreamHistoryLost.
+An update event is stored without fullDocument; a stream that asked for
+fullDocument "updateLookup" gets the document as it is when the event is read
+(null if gone), as from a server. Scripted events are returned as written.
 """
+import copy
 import datetime
-import json
+import hashlib
 import os
 import socketserver
 import struct
@@ -38,16 +50,28 @@ import time
 
 import bson
 from bson import json_util
+from bson.binary import UuidRepresentation
+from bson.codec_options import CodecOptions
 from bson.int64 import Int64
 from bson.timestamp import Timestamp
+
+import mock_writes
+from mock_query import matches, value_key
 
 BASE_T = 1700001000
 OP_REPLY, OP_QUERY, OP_MSG = 1, 2004, 2013
 LOCK = threading.Lock()
+# UUIDs (a session's lsid) stay BSON subtype 4 on the wire and in the events file
+CODEC = CodecOptions(uuid_representation=UuidRepresentation.STANDARD)
+JSON = json_util.JSONOptions(json_mode=json_util.JSONMode.CANONICAL,
+                             uuid_representation=UuidRepresentation.STANDARD)
+LOG_JSON = json_util.JSONOptions(uuid_representation=UuidRepresentation.STANDARD)
+# a session's uid is the SHA-256 of its user name; the tests log in as no one
+ANONYMOUS_UID = hashlib.sha256(b"").digest()
 
 
-def token(t, i):
-    return {"_data": "82%08X%08X2B0229296E04" % (t, i)}
+def token(t, i, op_index=0):
+    return {"_data": "82%08X%08X2B02%04X29296E04" % (t, i, op_index)}
 
 
 def load_events(path):
@@ -56,68 +80,46 @@ def load_events(path):
         with open(path) as f:
             for line in f:
                 if line.strip():
-                    events.append(json_util.loads(line))
+                    events.append(json_util.loads(line, json_options=JSON))
     return events
 
 
-def add_event(path, text):
+def last_time(events):
+    return events[-1]["clusterTime"] if events else Timestamp(BASE_T, 0)
+
+
+def commit_events(path, events, session=None):
+    """Appends the events of one commit (a write, a transaction, a scripted
+    event) at the next cluster time; a transaction's carry its session
+    (lsid, txnNumber) as a server's do."""
     with LOCK:
-        k = len(load_events(path))
-        ev = json_util.loads(text)
-        t = BASE_T + 1 + k
-        full = {"_id": token(t, 1)}
-        full.update(ev)
-        full["clusterTime"] = Timestamp(t, 1)
-        full.setdefault("wallTime", datetime.datetime.fromtimestamp(t, datetime.timezone.utc))
+        t = last_time(load_events(path)).time + 1
         with open(path, "a") as f:
-            f.write(json_util.dumps(full, json_options=json_util.CANONICAL_JSON_OPTIONS) + "\n")
-
-
-def value_key(v):
-    """Orders _id values of one type; numbers together, as MongoDB does."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return (0, v)
-    return (1, str(type(v)), v)
-
-
-def matches(doc, flt):
-    for field, cond in flt.items():
-        if field == "$and":
-            if not all(matches(doc, f) for f in cond):
-                return False
-            continue
-        v = doc.get(field)
-        if isinstance(cond, dict) and any(k.startswith("$") for k in cond):
-            for op, arg in cond.items():
-                if op == "$in":
-                    if not any(value_key(v) == value_key(x) for x in arg):
-                        return False
-                    continue
-                a, b = value_key(v), value_key(arg)
-                if a[:-1] != b[:-1]:
-                    return False  # type bracketing: ranges hold within one type
-                ok = {"$gte": a >= b, "$gt": a > b, "$lt": a < b, "$lte": a <= b,
-                      "$eq": a == b}.get(op, True)
-                if not ok:
-                    return False
-        elif v != cond:
-            return False
-    return True
+            for k, ev in enumerate(events):
+                full = {"_id": token(t, 1, k)}
+                full.update(ev)
+                full["clusterTime"] = Timestamp(t, 1)
+                full.setdefault("wallTime", datetime.datetime.fromtimestamp(t, datetime.timezone.utc))
+                if session:
+                    full.update(session)
+                f.write(json_util.dumps(full, json_options=JSON) + "\n")
 
 
 class Server:
     def __init__(self, state_path, events_path, log_path):
         with open(state_path) as f:
-            self.state = json_util.loads(f.read())
+            self.state = json_util.loads(f.read(), json_options=JSON)
+        self.state.setdefault("dbs", {})
         self.events_path = events_path
         self.log = open(log_path, "a")
         self.cursors = {}
+        self.txns = {}  # lsid id -> the open transaction of that session
+        self.docs_lock = threading.Lock()  # a lookup never sees a write half done
         self.next_cursor = 1000
         self.port = 0
 
     def now(self):
-        n = len(load_events(self.events_path))
-        return Timestamp(BASE_T + n, 1 if n else 0)
+        return last_time(load_events(self.events_path))
 
     def reply(self, body):
         body = dict(body)
@@ -172,6 +174,9 @@ class Server:
                     break
                 time.sleep(0.05)
         c["pos"] += len(items)
+        if c["spec"].get("fullDocument") == "updateLookup":
+            for ev in items:
+                self.look_up(ev)
         if items:
             pbrt = items[-1]["_id"]
         elif c["pos"] > 0:
@@ -181,6 +186,16 @@ class Server:
         key = "firstBatch" if first else "nextBatch"
         return self.reply({"cursor": {"id": Int64(cid), "ns": c["ns"], key: items,
                                       "postBatchResumeToken": pbrt}, "ok": 1.0})
+
+    def look_up(self, ev):
+        """An update event's document as it is now, as the server looks it up;
+        scripted events keep the fullDocument they were written with."""
+        if ev["operationType"] != "update" or "fullDocument" in ev:
+            return
+        with self.docs_lock:
+            docs = self.state["dbs"].get(ev["ns"]["db"], {}).get(ev["ns"]["coll"], [])
+            ev["fullDocument"] = next((d for d in docs if d["_id"] == ev["documentKey"]["_id"]),
+                                      None)
 
     def change_stream(self, cmd, db, spec):
         events = load_events(self.events_path)
@@ -199,8 +214,8 @@ class Server:
             at = spec["startAtOperationTime"]
             pos = next((k for k, e in enumerate(events) if e["clusterTime"] >= at), len(events))
         cid = self.new_cursor("%s.$cmd.aggregate" % db, "stream", None, pos, 0)
-        now = self.now()
-        self.cursors[cid]["start_token"] = token(now.time, now.inc)
+        self.cursors[cid]["spec"] = spec
+        self.cursors[cid]["start_token"] = events[-1]["_id"] if events else token(BASE_T, 0)
         return self.stream_batch(cid, 0, True, 0)
 
     def command(self, cmd):
@@ -214,7 +229,10 @@ class Server:
             fail = None  # ... or another collection
         if fail:
             return self.error(fail["code"], fail.get("codeName", ""), fail.get("errmsg", ""))
-        dbs = self.state.get("dbs", {})
+        if name in mock_writes.WRITES or name in ("commitTransaction", "abortTransaction"):
+            return self.write(name, db, cmd)
+        dbs = self.transaction(cmd)["dbs"] if "txnNumber" in cmd and "autocommit" in cmd \
+            else self.state["dbs"]
         lname = name.lower()
         if lname in ("hello", "ismaster"):
             return self.hello()
@@ -279,9 +297,57 @@ class Server:
                                               "firstBatch": [{"_id": 1, "n": n}]}, "ok": 1.0})
         return self.error(59, "CommandNotFound", "no such command: '%s' (mock server)" % name)
 
+    def transaction(self, cmd):
+        """The session's transaction: a copy of the documents that its writes
+        change, and their events; startTransaction opens a new one."""
+        lsid = cmd["lsid"]["id"]
+        if cmd.get("startTransaction"):
+            self.txns[lsid] = {"txnNumber": cmd["txnNumber"], "events": [],
+                               "dbs": copy.deepcopy(self.state["dbs"])}
+        txn = self.txns.get(lsid)
+        if not txn or txn["txnNumber"] != cmd["txnNumber"]:
+            raise mock_writes.Unsupported("no open transaction %d for this session"
+                                          % cmd["txnNumber"])
+        return txn
+
+    def write(self, name, db, cmd):
+        """A write outside a transaction commits at once; inside one, it
+        changes the transaction's copy, and commitTransaction makes the copy
+        the documents (tests write one at a time) and commits the events,
+        with the session's lsid and txnNumber; abortTransaction drops it."""
+        try:
+            with self.docs_lock:
+                return self.write_locked(name, db, cmd)
+        except mock_writes.Unsupported as e:
+            return self.error(115, "CommandNotSupported",
+                              "%s: %s is not played by the mock server" % (name, e))
+
+    def write_locked(self, name, db, cmd):
+        in_txn = "txnNumber" in cmd and "autocommit" in cmd
+        if not in_txn:
+            reply, events = mock_writes.WRITES[name](self.state["dbs"], db, cmd)
+            if events:
+                commit_events(self.events_path, events)
+            return self.reply(reply)
+        txn = self.transaction(cmd)
+        if name == "commitTransaction":
+            del self.txns[cmd["lsid"]["id"]]
+            self.state["dbs"] = txn["dbs"]
+            session = {"lsid": {"id": cmd["lsid"]["id"], "uid": ANONYMOUS_UID},
+                       "txnNumber": Int64(cmd["txnNumber"])}
+            if txn["events"]:
+                commit_events(self.events_path, txn["events"], session)
+            return self.reply({"ok": 1.0})
+        if name == "abortTransaction":
+            del self.txns[cmd["lsid"]["id"]]
+            return self.reply({"ok": 1.0})
+        reply, events = mock_writes.WRITES[name](txn["dbs"], db, cmd)
+        txn["events"] += events
+        return self.reply(reply)
+
     def handle(self, cmd):
         with LOCK:
-            self.log.write(json_util.dumps(cmd) + "\n")
+            self.log.write(json_util.dumps(cmd, json_options=LOG_JSON) + "\n")
             self.log.flush()
         return self.command(cmd)
 
@@ -315,10 +381,10 @@ class Handler(socketserver.BaseRequestHandler):
                     _, off = cstring(data, 4)
                     off += 8
                     size = struct.unpack_from("<i", data, off)[0]
-                    cmd = bson.decode(data[off:off + size])
+                    cmd = bson.decode(data[off:off + size], CODEC)
                     if "$query" in cmd:
                         cmd = cmd["$query"]
-                    body = bson.encode(srv.handle(cmd))
+                    body = bson.encode(srv.handle(cmd), codec_options=CODEC)
                     self.send(request_id, OP_REPLY, struct.pack("<iqii", 0, 0, 0, 1) + body)
                 elif opcode == OP_MSG:
                     flags = struct.unpack_from("<I", data, 0)[0]
@@ -328,17 +394,17 @@ class Handler(socketserver.BaseRequestHandler):
                         off += 1
                         size = struct.unpack_from("<i", data, off)[0]
                         if kind == 0:
-                            cmd = bson.decode(data[off:off + size])
+                            cmd = bson.decode(data[off:off + size], CODEC)
                         else:  # document sequence: identifier, documents
                             ident, doc_off = cstring(data, off + 4)
                             docs = []
                             while doc_off < off + size:
                                 dsize = struct.unpack_from("<i", data, doc_off)[0]
-                                docs.append(bson.decode(data[doc_off:doc_off + dsize]))
+                                docs.append(bson.decode(data[doc_off:doc_off + dsize], CODEC))
                                 doc_off += dsize
                             cmd[ident] = docs
                         off += size
-                    body = bson.encode(srv.handle(cmd))
+                    body = bson.encode(srv.handle(cmd), codec_options=CODEC)
                     if not flags & 2:  # moreToCome: no reply
                         self.send(request_id, OP_MSG, struct.pack("<IB", 0, 0) + body)
                 else:
@@ -354,7 +420,7 @@ class TCPServer(socketserver.ThreadingTCPServer):
 
 def main():
     if sys.argv[1] == "event":
-        add_event(sys.argv[2], sys.argv[3])
+        commit_events(sys.argv[2], [json_util.loads(sys.argv[3], json_options=JSON)])
         return
     _, _, state, events, portfile, log = sys.argv
     mock = Server(state, events, log)

@@ -1,5 +1,6 @@
-# source-mongo into sink-s3: the MOCK MongoDB server's collections, full load
-# and change streams, written to the s3 fixture's s3rver in DMS's layout, read
+# source-mongo into sink-s3: the collections of MONGO_BACKEND's server
+# (common.sh), full load and change streams (changes written through
+# pymongo), written to the s3 fixture's s3rver in DMS's layout, read
 # back through botocore (tests/s3/s3_replay.py: LOAD files, then change files in
 # checkpoint order, each range once) and compared with the documents.
 . "$(dirname "$0")/common.sh"
@@ -8,7 +9,7 @@ export S3_KEY=S3RVER S3_SECRET=S3RVER
 BUCKET="mongo-s3-$$"
 bash "$S3_TESTS/s3rver.sh" mkbucket "$S3_PORT" "$BUCKET"
 
-mock_start '{"setName": "rs0", "dbs": {"shop": {"items": [
+mongo_start '{"setName": "rs0", "dbs": {"shop": {"items": [
   {"_id": {"$numberLong": "1"}, "name": "pen", "price": {"$numberDecimal": "12345678901234567890.0123456789"},
    "big": {"$numberLong": "9223372036854775807"}, "at": {"$date": {"$numberLong": "1700000000123"}},
    "bin": {"$binary": {"base64": "AAH+/2E=", "subType": "00"}}, "tags": ["a", "b,c"], "note": "say \"hi\"\tthen go"},
@@ -28,10 +29,10 @@ return {
 LUA
 start_cdc p1
 
-mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": {"$numberLong": "4"}}, "fullDocument": {"_id": {"$numberLong": "4"}, "name": "pad", "n": {"$numberInt": "7"}}}'
-mock_event '{"operationType": "update", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": {"$numberLong": "2"}}, "updateDescription": {"updatedFields": {"name": "INK"}, "removedFields": []}, "fullDocument": {"_id": {"$numberLong": "2"}, "name": "INK", "oid": {"$oid": "5f1e2d3c4b5a697887960502"}}}'
-mock_event '{"operationType": "replace", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": {"$numberLong": "1"}}, "fullDocument": {"_id": {"$numberLong": "1"}, "name": "pen2", "price": {"$numberDecimal": "-1.5E+40"}}}'
-mock_event '{"operationType": "delete", "ns": {"db": "shop", "coll": "items"}, "documentKey": {"_id": {"$numberLong": "3"}}}'
+mg insert shop items '{"_id": {"$numberLong": "4"}, "name": "pad", "n": {"$numberInt": "7"}}'
+mg update shop items '{"_id": {"$numberLong": "2"}}' '{"$set": {"name": "INK"}}'
+mg replace shop items '{"_id": {"$numberLong": "1"}}' '{"name": "pen2", "price": {"$numberDecimal": "-1.5E+40"}}'
+mg delete shop items '{"_id": {"$numberLong": "3"}}'
 
 # the documents as the source holds them now, in the Extended JSON that doc carries
 cat > want.jsonl <<'JSON'

@@ -1,12 +1,13 @@
-# Table mode (nestingLevel "one") through the MOCK MongoDB server into a real
-# PostgreSQL: a column per top-level field of the sampled documents, typed by
-# the BSON types seen (int and long: bigint; several types: jsonb), nested
-# documents and arrays as jsonb, a missing field NULL; during change capture a
-# document with a new field adds the column at the target; during the full
-# load a field the sample did not show becomes a column too, in every lane.
+# Table mode (nestingLevel "one") from MONGO_BACKEND's server (common.sh) into
+# a real PostgreSQL: a column per top-level field of the sampled documents,
+# typed by the BSON types seen (int and long: bigint; several types: jsonb),
+# nested documents and arrays as jsonb, a missing field NULL; during change
+# capture a document with a new field (written through pymongo) adds the
+# column at the target; during the full load a field the sample did not show
+# becomes a column too, in every lane.
 . "$(dirname "$0")/common.sh"
 
-mock_start '{"setName": "rs0", "dbs": {"shop": {"people": [
+mongo_start '{"setName": "rs0", "dbs": {"shop": {"people": [
   {"_id": {"$oid": "5f1e2d3c4b5a697887960501"}, "name": "ann", "age": {"$numberInt": "41"},
    "addr": {"city": "Oslo", "zip": [1, 2]}, "tags": ["a", "b"],
    "born": {"$date": {"$numberLong": "1700000000123"}},
@@ -33,9 +34,9 @@ tgt_is "$q" 'bob|9007199254740993|"one"|t|t|t' || fail "bob: $(tgt -c "$q")"
 pass "values exact in their columns (long, Decimal128, date with ms, binary, minKey); a missing field is NULL"
 
 # change capture: new fields become columns
-mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "people"}, "documentKey": {"_id": {"$oid": "5f1e2d3c4b5a697887960503"}}, "fullDocument": {"_id": {"$oid": "5f1e2d3c4b5a697887960503"}, "name": "cy", "nick": "C", "pets": {"dog": 1}}}'
-mock_event '{"operationType": "update", "ns": {"db": "shop", "coll": "people"}, "documentKey": {"_id": {"$oid": "5f1e2d3c4b5a697887960502"}}, "updateDescription": {"updatedFields": {"rank": {"$numberLong": "7"}}, "removedFields": ["v"]}, "fullDocument": {"_id": {"$oid": "5f1e2d3c4b5a697887960502"}, "name": "bob", "age": {"$numberLong": "9007199254740993"}, "born": null, "rank": {"$numberLong": "7"}}}'
-mock_event '{"operationType": "insert", "ns": {"db": "shop", "coll": "people"}, "documentKey": {"_id": {"$oid": "5f1e2d3c4b5a697887960504"}}, "fullDocument": {"_id": {"$oid": "5f1e2d3c4b5a697887960504"}, "name": "di", "nick": "D", "rank": {"$numberLong": "8"}}}'
+mg insert shop people '{"_id": {"$oid": "5f1e2d3c4b5a697887960503"}, "name": "cy", "nick": "C", "pets": {"dog": 1}}'
+mg update shop people '{"_id": {"$oid": "5f1e2d3c4b5a697887960502"}}' '{"$set": {"rank": {"$numberLong": "7"}}, "$unset": {"v": ""}}'
+mg insert shop people '{"_id": {"$oid": "5f1e2d3c4b5a697887960504"}, "name": "di", "nick": "D", "rank": {"$numberLong": "8"}}'
 q="SELECT string_agg(name || ':' || coalesce(nick, '-') || ':' || coalesce(pets::text, '-') || ':' || coalesce(rank::text, '-') || ':' || coalesce(v::text, '-'), ',' ORDER BY _id) FROM shop.people"
 want='ann:-:-:-:1,bob:-:-:7:-,cy:C:{"dog": 1}:-:-,di:D:-:8:-'
 wait_for 60 tgt_is "$q" "$want" || fail "after new fields: $(tgt -c "$q" 2>&1) $(grep -i error run.log | head -3)"
@@ -50,7 +51,7 @@ stop_sluice
 # columns as the lanes meet them (ABI 1.8 SCHEMA events in load batches); 2
 # lanes, _id ranges of 50 and batches of 7 rows, so new fields arrive mid-chunk,
 # mid-batch and in two lanes at once; every value lands in its column
-kill -9 "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null || true
+mongo_stop
 docs=$("$PY" - <<'PY'
 import json
 docs = []
@@ -63,7 +64,7 @@ for i in range(1, 301):
 print(json.dumps(docs))
 PY
 )
-mock_start "{\"setName\": \"rs0\", \"dbs\": {\"crm\": {\"leads\": $docs}}}"
+mongo_start "{\"setName\": \"rs0\", \"dbs\": {\"crm\": {\"leads\": $docs}}}"
 write_pipeline p2.lua full-load-and-cdc "FullLoadChunkRows = 50, MaxFullLoadSubTasks = 2, BatchRows = 7" \
   'nestingLevel = "one", docsToInvestigate = 1'
 start_cdc p2
@@ -86,8 +87,8 @@ pass "full load: fields the sample did not show become typed columns in every la
 
 # change capture after such a load: the stream's table knows only the sampled
 # field; a change with the fields the load added widens it without a conflict
-mock_event '{"operationType": "update", "ns": {"db": "crm", "coll": "leads"}, "documentKey": {"_id": {"$numberLong": "17"}}, "updateDescription": {"updatedFields": {"a": "changed"}, "removedFields": []}, "fullDocument": {"_id": {"$numberLong": "17"}, "a": "changed", "late": false, "n": {"$numberLong": "5"}}}'
-mock_event '{"operationType": "insert", "ns": {"db": "crm", "coll": "leads"}, "documentKey": {"_id": {"$numberLong": "301"}}, "fullDocument": {"_id": {"$numberLong": "301"}, "a": "new"}}'
+mg update crm leads '{"_id": {"$numberLong": "17"}}' '{"$set": {"a": "changed", "late": false, "n": {"$numberLong": "5"}}}'
+mg insert crm leads '{"_id": {"$numberLong": "301"}, "a": "new"}'
 q="SELECT string_agg(_id || ':' || a || ':' || coalesce(late::text, '-') || ':' || coalesce(n::text, '-'), ',' ORDER BY _id) FROM crm.leads WHERE _id IN (17, 301)"
 wait_for 60 tgt_is "$q" "17:changed:false:5,301:new:-:-" || fail "CDC after the load: $(tgt -c "$q") $(grep -i error run.log | head -3)"
 pass "CDC after the load: a change with fields the load added is applied into the existing columns"
