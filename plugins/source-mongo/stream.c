@@ -283,8 +283,9 @@ static sluice_status rename_collection(mgsrc *s, const mg_event *ev, const mg_co
     st->naliases++;
     s->host->log(s->ctx, SLUICE_LOG_WARNING,
                  "collection \"%s.%s\" was renamed to \"%s.%s\"; its changes still go to "
-                 "table \"%s.%s\"",
-                 c->db, c->name, a->db, a->name, c->db, c->name);
+                 "table \"%s.%s\" until sluice restarts, which finds it under the new name: "
+                 "rename the target table to \"%s.%s\" before that, or reload the collection",
+                 c->db, c->name, a->db, a->name, c->db, c->name, a->db, a->name);
     return SLUICE_OK;
 }
 

@@ -3,7 +3,8 @@
 # looked-up document), replace, delete, an update whose document its own
 # transaction deleted (the lookup finds nothing), an aborted transaction
 # (nothing); the overlap with the full load applied as upserts; kill -9 and
-# a restart that resumes from the stored resume token; drop, rename; and, with
+# a restart that resumes from the stored resume token; drop, rename, and a
+# restart after the rename once the target table is renamed too; and, with
 # the mock server only, a resume point the oplog no longer holds (error 286)
 # as a clear error.
 . "$(dirname "$0")/common.sh"
@@ -73,6 +74,18 @@ mg insert other x '{"_id": 1}'
 wait_for 60 tgt_is "$q" "$want|5:{\"v\": \"five\", \"_id\": 5}|6:{\"v\": \"six\", \"_id\": 6}" || fail "after the rename: $(tgt -c "$q")"
 wait_for 30 tgt_is "SELECT count(*) FROM shop.tmp" 0 || fail "drop did not truncate shop.tmp"
 pass "drop, rename (later changes to the table of the old name)"
+stop_sluice
+grep -q 'rename the target table to "shop.items2" before that, or reload the collection' run.log \
+  || fail "the rename's warning does not say what to do before a restart: $(grep -i renamed run.log)"
+# what the warning says: the target table renamed too, then a restart finds
+# the collection under its new name and goes on into that table
+before=$(tgt -c "SELECT count(*) FROM shop.items")
+tgt -c 'ALTER TABLE shop.items RENAME TO items2'
+mg insert shop items2 '{"_id": 8, "v": "eight"}'
+start_cdc p1
+wait_for 60 tgt_is "SELECT count(*) FROM shop.items2 WHERE _id = 8" 1 || fail "after renaming the target table: $(grep -i error run.log | head -3)"
+tgt_is "SELECT count(*) FROM shop.items2" $(( before + 1 )) || fail "rows lost or doubled after the restart"
+pass "a renamed collection after a restart: the target table renamed as the warning says, changes go on into it"
 stop_sluice
 
 if mock_only "a resume point no longer in the oplog (error 286): the mock's history is cut"; then
