@@ -279,7 +279,7 @@ static int new_version(mgsrc *s, const sluice_chunk *chunk, sluice_batch *b, con
     return 0;
 }
 
-/* A document as the batch's next row: 0, or the status to return. */
+/* A document as the batch's next row, in the version read now. */
 static sluice_status put_document(mgsrc *s, sluice_batch *b, const bson_t *doc, sluice_error *err)
 {
     const sluice_table *t = s->read_table;
